@@ -1,0 +1,3 @@
+from perftemplates.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Blueprints: YAML files that declare what a template holds."""

@@ -1,0 +1,328 @@
+"""A blueprint plus the user's choices becomes the document the renderers draw.
+
+Resolving fixes the variant, parameter values, setting values, the rendered text and
+the repeated columns (one per week or month); renderers see nothing else.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from perftemplates.blueprint.model import Blueprint, Column, Field_, Parameter, Table
+from perftemplates.blueprint.standard import standard_settings
+from perftemplates.blueprint.textrender import TextError, render_text
+from perftemplates.blueprint.values import ValueProblem, convert
+from perftemplates.blueprint.yamlsource import Loc
+
+Variant = Literal["blank", "example"]
+# Keys whose values are data, not author text: never rendered as templates.
+DATA_KEYS = {"example", "blank", "default", "example_settings"}
+
+
+@dataclass
+class Resolved:
+    """A fully decided template: what renderers draw, and nothing they must decide."""
+
+    blueprint: Blueprint
+    variant: Variant
+    parameters: dict[str, Any]
+    settings: list[Field_]
+    values: dict[str, Any]
+    groups: dict[tuple[str, str], list[str]]
+    locations: dict[int, Loc] = field(default_factory=dict)
+    as_of: dt.date = dt.date(2026, 1, 1)
+
+    @property
+    def company(self) -> str:
+        return str(self.values.get("company") or "")
+
+    @property
+    def period_label(self) -> str:
+        year, quarter = self.values.get("fiscal_year"), self.values.get("quarter")
+        if self.blueprint.period == "quarter" and year and quarter:
+            return f"FY{year} {quarter}"
+        return f"FY{year}" if year and self.blueprint.period == "year" else ""
+
+    def tables(self) -> list[Table]:
+        return [
+            block.table
+            for sheet in self.blueprint.sheets
+            for block in sheet.blocks
+            if block.table is not None
+        ]
+
+    def table(self, key: str) -> Table:
+        return next(table for table in self.tables() if table.key == key)
+
+    def fields(self) -> list[Field_]:
+        """Settings first, then the fields of every sheet, in order."""
+        return self.settings + [
+            item
+            for sheet in self.blueprint.sheets
+            for block in sheet.blocks
+            for item in block.fields or []
+        ]
+
+    def rows(self, table: Table) -> list[dict[str, Any]]:
+        """The variant's values for the table, one dict per filled row."""
+        return table.example if self.variant == "example" else table.blank
+
+
+class ResolveError(ValueError):
+    """Problems found while resolving, each with the location it came from."""
+
+    def __init__(self, problems: list[tuple[Loc, str]]):
+        self.problems = problems
+        super().__init__("; ".join(message for _, message in problems))
+
+
+def default_context(as_of: dt.date, fy_start_month: int = 1) -> dict[str, Any]:
+    """Values every blueprint's text may use, before any company profile."""
+    fiscal_year = as_of.year + (
+        1 if fy_start_month > 1 and as_of.month >= fy_start_month else 0
+    )
+    fiscal_month = (as_of.month - fy_start_month) % 12
+    return {
+        "company": "",
+        "team": "",
+        "owner": "",
+        "fy_start_month": fy_start_month,
+        "fiscal_year": fiscal_year,
+        "quarter": f"Q{fiscal_month // 3 + 1}",
+        "today": as_of,
+    }
+
+
+def resolve(
+    blueprint: Blueprint,
+    variant: Variant = "blank",
+    overrides: dict[str, str] | None = None,
+    as_of: dt.date | None = None,
+) -> Resolved:
+    """Decide everything about one file; raise ResolveError listing every problem."""
+    as_of = as_of or dt.date.today()
+    overrides = dict(overrides or {})
+    problems: list[tuple[Loc, str]] = []
+    context = default_context(as_of)
+    parameters = _parameters(blueprint.parameters, overrides, context, problems)
+    context.update(parameters)
+    settings = standard_settings(blueprint.period) + list(blueprint.settings)
+    values = _setting_values(blueprint, settings, variant, overrides, context, problems)
+    for key in overrides:
+        problems.append(((), f"--set {key}: no parameter or setting is called '{key}'"))
+    context.update({key: value for key, value in values.items() if key in context})
+    context["month_name"] = _month_namer(int(values.get("fy_start_month") or 1))
+    renderer = _Renderer(context, problems)
+    expanded = renderer.blueprint(blueprint, parameters)
+    if problems:
+        raise ResolveError(problems)
+    return Resolved(
+        blueprint=expanded,
+        variant=variant,
+        parameters=parameters,
+        settings=settings[: len(settings) - len(blueprint.settings)]
+        + expanded.settings,
+        values=values,
+        groups=renderer.groups,
+        locations=renderer.locations,
+        as_of=as_of,
+    )
+
+
+def _parameters(
+    declared: dict[str, Parameter],
+    overrides: dict[str, str],
+    context: dict[str, Any],
+    problems: list[tuple[Loc, str]],
+) -> dict[str, Any]:
+    values = {}
+    for key, parameter in declared.items():
+        loc: Loc = ("parameters", key)
+        raw = overrides.pop(key, parameter.default)
+        try:
+            raw = render_text(raw, context) if isinstance(raw, str) else raw
+            values[key] = _parameter_value(parameter, raw)
+        except (TextError, ValueProblem) as exc:
+            problems.append((loc, str(exc)))
+    return values
+
+
+def _parameter_value(parameter: Parameter, raw: Any) -> Any:
+    kind = {"integer": "integer", "yesno": "yesno"}.get(parameter.type, "text")
+    value = convert(raw, kind)
+    if parameter.type == "integer" and value is not None:
+        low, high = parameter.min, parameter.max
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ValueProblem(
+                f"expected a whole number from {low} to {high}; found {value}"
+            )
+    if parameter.choices and value not in parameter.choices:
+        raise ValueProblem(
+            f"expected one of {', '.join(parameter.choices)}; found {value!r}"
+        )
+    return value
+
+
+def _setting_values(
+    blueprint: Blueprint,
+    settings: list[Field_],
+    variant: Variant,
+    overrides: dict[str, str],
+    context: dict[str, Any],
+    problems: list[tuple[Loc, str]],
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for index, setting in enumerate(settings):
+        if setting.formula:
+            continue
+        raw = setting.default
+        if variant == "example":
+            raw = blueprint.example_settings.get(setting.key, raw)
+        raw = overrides.pop(setting.key, raw)
+        try:
+            raw = render_text(raw, context) if isinstance(raw, str) else raw
+            values[setting.key] = convert(raw, setting.type)
+        except (TextError, ValueProblem) as exc:
+            loc = ("settings", index - len(settings) + len(blueprint.settings))
+            problems.append((loc, f"setting {setting.key}: {exc}"))
+    return values
+
+
+def _unknown_column(table: str, key: str, columns: dict[str, Column]) -> str:
+    guess = difflib.get_close_matches(key, list(columns), n=1, cutoff=0.6)
+    hint = f"; did you mean '{guess[0]}'?" if guess else ""
+    return f"unknown column of {table} '{key}'{hint}"
+
+
+def _month_namer(fy_start_month: int):
+    def month_name(n: int) -> str:
+        """The short name of the n-th month of the fiscal year (1-based)."""
+        return calendar.month_abbr[(fy_start_month - 1 + int(n) - 1) % 12 + 1]
+
+    return month_name
+
+
+class _Renderer:
+    """Renders author text in a blueprint and expands repeated columns."""
+
+    def __init__(self, context: dict[str, Any], problems: list[tuple[Loc, str]]):
+        self.context = context
+        self.problems = problems
+        self.groups: dict[tuple[str, str], list[str]] = {}
+        self.locations: dict[int, Loc] = {}
+
+    def blueprint(self, blueprint: Blueprint, parameters: dict[str, Any]) -> Blueprint:
+        self.parameters = parameters
+        return self.model(blueprint, ())
+
+    def model(self, model: BaseModel, loc: Loc, context: dict | None = None):
+        update = {}
+        for name in type(model).model_fields:
+            if name in DATA_KEYS:
+                continue
+            value = getattr(model, name)
+            rendered = self.value(value, (*loc, name), context, owner=model)
+            if rendered is not value:
+                update[name] = rendered
+        if isinstance(model, Table):
+            update["rows"] = self.count(model.rows, (*loc, "rows"))
+            columns = {c.key: c for c in update.get("columns", model.columns)}
+            for variant in ("example", "blank"):
+                rows = getattr(model, variant)
+                update[variant] = [
+                    self.row(model.key, columns, row, (*loc, variant, i))
+                    for i, row in enumerate(rows)
+                ]
+        if isinstance(model, Field_) and model.example is not None:
+            try:
+                update["example"] = convert(model.example, model.type)
+            except ValueProblem as exc:
+                self.problems.append(((*loc, "example"), f"{model.key}: {exc}"))
+        copy = model.model_copy(update=update)
+        self.locations[id(copy)] = loc
+        return copy
+
+    def value(self, value: Any, loc: Loc, context: dict | None, owner=None) -> Any:
+        if isinstance(value, str):
+            return self.text(value, loc, context)
+        if isinstance(value, BaseModel):
+            return self.model(value, loc, context)
+        if (
+            isinstance(value, list)
+            and isinstance(owner, Table)
+            and loc[-1] == "columns"
+        ):
+            return self.columns(owner, value, loc)
+        if isinstance(value, list):
+            items = [
+                self.value(item, (*loc, i), context) for i, item in enumerate(value)
+            ]
+            return (
+                items
+                if any(a is not b for a, b in zip(items, value, strict=True))
+                else value
+            )
+        if isinstance(value, dict):
+            return {k: self.value(v, (*loc, k), context) for k, v in value.items()}
+        return value
+
+    def row(
+        self, table: str, columns: dict[str, Column], row: dict[str, Any], loc: Loc
+    ) -> dict[str, Any]:
+        """An example row with each value typed by its column."""
+        typed = {}
+        for key, raw in row.items():
+            if key not in columns:
+                self.problems.append(
+                    ((*loc, key), _unknown_column(table, key, columns))
+                )
+                continue
+            try:
+                typed[key] = convert(raw, columns[key].type)
+            except ValueProblem as exc:
+                self.problems.append(((*loc, key), f"{key}: {exc}"))
+        return typed
+
+    def text(self, text: str, loc: Loc, context: dict | None) -> str:
+        try:
+            return render_text(text, {**self.context, **(context or {})})
+        except TextError as exc:
+            self.problems.append((loc, str(exc)))
+            return text
+
+    def columns(self, table: Table, columns: list[Column], loc: Loc) -> list[Column]:
+        expanded = []
+        for index, column in enumerate(columns):
+            if column.repeat is None:
+                expanded.append(self.model(column, (*loc, index)))
+                continue
+            count = self.count(column.repeat, (*loc, index, "repeat"))
+            keys = []
+            for n in range(1, count + 1):
+                copy = self.model(column, (*loc, index), {"n": n})
+                copy = copy.model_copy(
+                    update={"key": f"{column.key}_{n}", "repeat": None}
+                )
+                self.locations[id(copy)] = (*loc, index)
+                expanded.append(copy)
+                keys.append(copy.key)
+            self.groups[(table.key, column.key)] = keys
+        return expanded
+
+    def count(self, value: int | str, loc: Loc) -> int:
+        if isinstance(value, int):
+            return value
+        if value.isdigit():
+            return int(value)
+        if isinstance(self.parameters.get(value), int):
+            return self.parameters[value]
+        self.problems.append(
+            (loc, f"expected a number or an integer parameter; found '{value}'")
+        )
+        return 1

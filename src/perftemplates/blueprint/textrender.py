@@ -1,0 +1,48 @@
+"""Blueprint text with Jinja2 expressions, rendered in a sandbox.
+
+Only text written by blueprint authors is rendered; values from users (example rows,
+profiles, rosters) never are. An unknown name is an error that lists the known ones.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+
+class TextError(ValueError):
+    """A Jinja expression that cannot be rendered, in words for the user."""
+
+
+@lru_cache(maxsize=1)
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+
+
+@lru_cache(maxsize=4096)
+def _template(text: str):
+    return _environment().from_string(text)
+
+
+def is_template(text: str) -> bool:
+    return "{{" in text or "{%" in text
+
+
+def render_text(text: str, context: dict[str, Any]) -> str:
+    """Render `text` if it holds an expression; raise TextError with a clear reason."""
+    if not is_template(text):
+        return text
+    try:
+        return _template(text).render(context)
+    except SecurityError as exc:
+        raise TextError(f"not allowed in a template: {exc}") from None
+    except UndefinedError as exc:
+        known = ", ".join(sorted(k for k in context if not k.startswith("_")))
+        raise TextError(f"{exc.message}; available names: {known}") from None
+    except TemplateError as exc:
+        raise TextError(f"template error: {exc.message or exc}") from None

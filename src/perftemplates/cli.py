@@ -1,0 +1,176 @@
+"""The command line: the only place that prints errors and chooses exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from perftemplates.errors import PerftemplatesError
+
+VARIANT = click.Choice(["blank", "example"])
+FORMAT = click.Choice(["xlsx", "docx"])
+
+
+@click.group()
+@click.version_option(package_name="perftemplates")
+@click.option("--debug", is_flag=True, help="Show the traceback of an error.")
+@click.pass_context
+def cli(context: click.Context, debug: bool) -> None:
+    """Goal-setting and performance templates as Excel and Word files."""
+    context.obj = {"debug": debug}
+
+
+@cli.command("list")
+def list_templates() -> None:
+    """List the built-in templates: id, title and formats."""
+    from perftemplates.templates import FORMATS, builtin_templates
+
+    for template in builtin_templates():
+        formats = ", ".join(FORMATS)
+        click.echo(f"{template.id:<20} {template.blueprint.title:<40} {formats}")
+
+
+@cli.command()
+@click.argument("template")
+@click.option("--variant", type=VARIANT, default="blank", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=FORMAT,
+    multiple=True,
+    help="xlsx or docx; repeat for both (default: both).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set a parameter or setting, such as --set quarter=Q4.",
+)
+@click.option(
+    "--as-of", help="Build date YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)."
+)
+def render(
+    template: str,
+    variant: str,
+    fmt: tuple[str, ...],
+    out: Path,
+    settings: tuple[str, ...],
+    as_of: str | None,
+) -> None:
+    """Render TEMPLATE (a built-in id or a blueprint file) into --out."""
+    from perftemplates.output import write_atomic
+    from perftemplates.templates import build_date, file_name, find_template
+    from perftemplates.templates import render as render_file
+
+    found = find_template(template)
+    date = build_date(as_of)
+    overrides = _parse_settings(settings)
+    files = {
+        f: render_file(found, variant, f, date, overrides)
+        for f in fmt or ("xlsx", "docx")
+    }
+    for kind, data in files.items():
+        path = out / file_name(found.id, variant, kind)
+        write_atomic(path, data)
+        click.echo(f"wrote {path} ({len(data):,} bytes)")
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+)
+@click.option(
+    "--as-of", help="Build date YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)."
+)
+def pack(out: Path, as_of: str | None) -> None:
+    """Write every template, both variants and formats, a manifest and a zip."""
+    from perftemplates.pack import MANIFEST_NAME, ZIP_NAME, build_pack
+    from perftemplates.templates import build_date, builtin_templates
+
+    entries = build_pack(builtin_templates(), out, build_date(as_of))
+    total = sum(entry.bytes for entry in entries)
+    click.echo(
+        f"wrote {len(entries)} files ({total:,} bytes), {MANIFEST_NAME} and "
+        f"{ZIP_NAME} to {out}"
+    )
+
+
+@cli.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+def validate(files: tuple[Path, ...]) -> None:
+    """Check blueprint FILES and print every problem found."""
+    from perftemplates.blueprint.load import load_blueprint
+    from perftemplates.errors import BlueprintError
+
+    problems = []
+    for path in files:
+        try:
+            load_blueprint(path)
+            click.echo(f"{path}: OK")
+        except BlueprintError as exc:
+            problems += exc.problems
+    if problems:
+        raise BlueprintError(problems)
+
+
+def _parse_settings(settings: tuple[str, ...]) -> dict[str, str]:
+    parsed = {}
+    for item in settings:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise click.UsageError(f"--set expects KEY=VALUE; found {item!r}")
+        parsed[key.strip()] = value
+    return parsed
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; user errors print one message and exit 2, failures exit 1."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        code = cli.main(args=argv, prog_name="perftemplates", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except PerftemplatesError as exc:
+        if debug:
+            raise
+        _show(exc)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the last resort must catch everything
+        if debug:
+            raise
+        click.echo(
+            f"Error: unexpected {type(exc).__name__}: {exc} "
+            "(run with --debug for the traceback)",
+            err=True,
+        )
+        sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _show(exc: PerftemplatesError) -> None:
+    lines = str(exc).splitlines() or [type(exc).__name__]
+    if len(lines) == 1:
+        click.echo(f"Error: {lines[0]}", err=True)
+        return
+    for line in lines:
+        click.echo(line, err=True)
+    click.echo(f"Error: {len(lines)} problems found.", err=True)

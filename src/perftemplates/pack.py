@@ -1,0 +1,53 @@
+"""The template pack: every template in both formats and variants, a manifest, a zip."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from perftemplates.output import sha256, write_atomic
+from perftemplates.render.package import build_zip
+from perftemplates.templates import FORMATS, VARIANTS, Template, file_name, render
+
+ZIP_NAME = "perftemplates-pack.zip"
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Entry:
+    template: str
+    variant: str
+    format: str
+    path: str
+    bytes: int
+    sha256: str
+
+
+def build_pack(templates: list[Template], out_dir: Path, as_of: dt.date) -> list[Entry]:
+    """Render everything in memory first, so bad input leaves `out_dir` untouched."""
+    files: list[tuple[Entry, bytes]] = []
+    for template in templates:
+        for fmt in FORMATS:
+            for variant in VARIANTS:
+                data = render(template, variant, fmt, as_of)
+                name = file_name(template.id, variant, fmt)
+                entry = Entry(template.id, variant, fmt, name, len(data), sha256(data))
+                files.append((entry, data))
+    manifest = manifest_bytes([entry for entry, _ in files], as_of)
+    members = [(entry.path, data) for entry, data in files]
+    members.append((MANIFEST_NAME, manifest))
+    for name, data in members:
+        write_atomic(out_dir / name, data)
+    write_atomic(out_dir / ZIP_NAME, build_zip(members))
+    return [entry for entry, _ in files]
+
+
+def manifest_bytes(entries: list[Entry], as_of: dt.date) -> bytes:
+    document = {
+        "generator": "perftemplates",
+        "as_of": as_of.isoformat(),
+        "files": [asdict(entry) for entry in entries],
+    }
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()

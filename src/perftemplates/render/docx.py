@@ -1,0 +1,349 @@
+"""The document renderer: a resolved template to .docx bytes with python-docx.
+
+Only this module touches python-docx. Tables carry explicit widths that agree between
+the grid and every cell, so Word, LibreOffice and Google Docs lay them out alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from docx import Document as new_document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Emu, Pt, RGBColor
+
+from perftemplates.blueprint.model import Column, Field_, Section, Table
+from perftemplates.blueprint.resolve import Resolved
+from perftemplates.money import CURRENCIES
+from perftemplates.render.package import normalize_zip
+from perftemplates.text import clean
+from perftemplates.theme import Theme
+
+PAGE_SIZES = {"A4": (Cm(21.0), Cm(29.7)), "Letter": (Emu(7772400), Emu(10058400))}
+MARGIN = Cm(1.8)
+PROMPT_COLOUR = RGBColor(0x75, 0x75, 0x75)
+BLANK_TABLE_ROWS = 6
+
+
+def render_document(
+    resolved: Resolved, theme: Theme | None = None, currency: str = "USD"
+) -> bytes:
+    """The Word document for a resolved template, as bytes."""
+    writer = _DocumentWriter(resolved, theme or Theme(), currency)
+    return writer.write()
+
+
+class _DocumentWriter:
+    def __init__(self, resolved: Resolved, theme: Theme, currency: str):
+        self.resolved = resolved
+        self.blueprint = resolved.blueprint
+        self.theme = theme
+        self.currency = currency
+        self.doc = new_document()
+        self.example = resolved.variant == "example"
+
+    def write(self) -> bytes:
+        self.page_setup()
+        self.styles()
+        self.header_and_footer()
+        self.properties()
+        self.title()
+        for section in self.blueprint.document.sections:
+            self.section(section)
+        buffer = io.BytesIO()
+        self.doc.save(buffer)
+        return normalize_zip(buffer.getvalue())
+
+    # Page, styles, header and footer
+
+    def page_setup(self) -> None:
+        page = self.blueprint.document.page
+        width, height = PAGE_SIZES[page.size]
+        section = self.doc.sections[0]
+        if page.orientation == "landscape":
+            section.orientation = WD_ORIENT.LANDSCAPE
+            width, height = height, width
+        else:
+            section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = width, height
+        for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+            setattr(section, side, MARGIN)
+
+    def text_width(self) -> int:
+        section = self.doc.sections[0]
+        return section.page_width - section.left_margin - section.right_margin
+
+    def styles(self) -> None:
+        normal = self.doc.styles["Normal"]
+        normal.font.name = self.theme.font
+        normal.font.size = Pt(10)
+        for level in (1, 2, 3):
+            style = self.doc.styles[f"Heading {level}"]
+            style.font.name = self.theme.font
+            style.font.color.rgb = _rgb(self.theme.primary)
+        self.doc.styles["Title"].font.color.rgb = _rgb(self.theme.primary)
+
+    def header_and_footer(self) -> None:
+        # The built-in Header and Footer styles carry tab stops for Letter paper;
+        # replace them with ones that match this page.
+        width = self.text_width()
+        for name in ("Header", "Footer"):
+            stops = self.doc.styles[name].paragraph_format.tab_stops
+            stops.clear_all()
+            stops.add_tab_stop(Emu(width // 2), WD_TAB_ALIGNMENT.CENTER)
+            stops.add_tab_stop(Emu(width), WD_TAB_ALIGNMENT.RIGHT)
+        section = self.doc.sections[0]
+        header = section.header.paragraphs[0]
+        header.add_run(clean(self.resolved.company))
+        header.add_run("\t" + clean(self.blueprint.title))
+        header.add_run("\t" + clean(self.resolved.period_label))
+        footer = section.footer.paragraphs[0]
+        footer.add_run(clean(self.resolved.company) + "\t\tPage ")
+        _field(footer, "PAGE")
+        footer.add_run(" of ")
+        _field(footer, "NUMPAGES")
+
+    def properties(self) -> None:
+        # Fixed times and revision keep the same inputs byte-identical.
+        stamp = dt.datetime.combine(self.resolved.as_of, dt.time())
+        core = self.doc.core_properties
+        core.title = clean(self.blueprint.title)
+        core.author = clean(self.resolved.company) or "perftemplates"
+        core.last_modified_by = "perftemplates"
+        core.created = core.modified = stamp
+        core.last_printed = stamp
+        core.revision = 1
+        core.comments = "Made with perftemplates"
+
+    def title(self) -> None:
+        document = self.blueprint.document
+        self.doc.add_heading(clean(document.title or self.blueprint.title), level=0)
+        intro = document.intro or self.blueprint.summary
+        if intro:
+            self.doc.add_paragraph(clean(intro))
+        details = [
+            self.resolved.company,
+            self.resolved.values.get("team"),
+            self.resolved.period_label,
+        ]
+        line = "  ·  ".join(clean(str(d)) for d in details if d)
+        if line:
+            run = self.doc.add_paragraph().add_run(line)
+            run.bold = True
+
+    # Sections
+
+    def section(self, section: Section) -> None:
+        if section.page_break:
+            self.doc.add_page_break()
+        self.doc.add_heading(clean(section.heading), level=section.level)
+        if section.text:
+            self.doc.add_paragraph(clean(section.text))
+        for index, prompt in enumerate(section.prompts):
+            answer = section.answers[index] if index < len(section.answers) else ""
+            self.prompt(prompt, answer, section.lines)
+        if section.fields:
+            self.fields_table(section.fields)
+        if section.table:
+            self.table(self.resolved.table(section.table), section.columns)
+
+    def prompt(self, prompt: str, answer: str, lines: int) -> None:
+        paragraph = self.doc.add_paragraph()
+        run = paragraph.add_run(clean(prompt))
+        run.italic = True
+        run.font.color.rgb = PROMPT_COLOUR
+        paragraph.paragraph_format.space_after = Pt(2)
+        paragraph.paragraph_format.keep_with_next = True
+        if self.example and answer:
+            self.doc.add_paragraph(clean(answer))
+            return
+        for _ in range(lines):
+            _writing_line(self.doc.add_paragraph())
+
+    def fields_table(self, keys: list[str]) -> None:
+        fields = {item.key: item for item in self.resolved.fields()}
+        rows = [(fields[key].label, self.field_text(fields[key])) for key in keys]
+        width = self.text_width()
+        table = self.new_table(len(rows), [int(width * 0.4), width - int(width * 0.4)])
+        for cells, (label, value) in zip(table.rows, rows, strict=True):
+            cells.cells[0].paragraphs[0].add_run(clean(label)).bold = True
+            cells.cells[1].paragraphs[0].add_run(clean(value))
+        self.doc.add_paragraph()
+
+    def field_text(self, item: Field_) -> str:
+        if item.key in self.resolved.values:
+            value = self.resolved.values[item.key]
+        elif self.example:
+            value = item.example
+        else:
+            value = None
+        return self.display(value, item.type, item.decimals)
+
+    def table(self, model: Table, keys: list[str] | None) -> None:
+        columns = self.document_columns(model, keys)
+        rows = self.resolved.rows(model) if self.example else []
+        count = (
+            len(rows)
+            if rows
+            else (model.document_rows or min(model.rows, BLANK_TABLE_ROWS))
+        )
+        table = self.new_table(count + 1, self.widths(columns))
+        self.header_row(table.rows[0], columns)
+        for index, row in enumerate(table.rows[1:]):
+            values = rows[index] if index < len(rows) else {}
+            for cell, column in zip(row.cells, columns, strict=True):
+                text = self.display(
+                    values.get(column.key), column.type, column.decimals
+                )
+                if not values and index == 0 and column.prompt:
+                    run = cell.paragraphs[0].add_run(clean(column.prompt))
+                    run.italic = True
+                    run.font.color.rgb = PROMPT_COLOUR
+                else:
+                    cell.paragraphs[0].add_run(clean(text))
+            if not values:
+                _row_height(row, Cm(0.8))
+        self.doc.add_paragraph()
+
+    def document_columns(self, model: Table, keys: list[str] | None) -> list[Column]:
+        by_key = {column.key: column for column in model.columns}
+        if not keys:
+            return [c for c in model.columns if c.in_document]
+        chosen = []
+        for key in keys:
+            group = self.resolved.groups.get((model.key, key))
+            chosen += [by_key[k] for k in group] if group else [by_key[key]]
+        return chosen
+
+    def widths(self, columns: list[Column]) -> list[int]:
+        """Column widths in EMU, proportional to the workbook's, filling the page."""
+        # A column is at least as wide as its longest header word, so none breaks.
+        weights = [
+            max(column.width or 12, _longest_word(column.header) * 1.15 + 1)
+            for column in columns
+        ]
+        total = self.text_width()
+        widths = [int(total * weight / sum(weights)) for weight in weights]
+        widths[-1] += total - sum(widths)
+        return widths
+
+    def header_row(self, row: Any, columns: list[Column]) -> None:
+        fill = self.theme.primary.lstrip("#")
+        text_colour = _rgb(self.theme.on(self.theme.primary))
+        for cell, column in zip(row.cells, columns, strict=True):
+            run = cell.paragraphs[0].add_run(clean(column.header))
+            run.bold = True
+            run.font.color.rgb = text_colour
+            _shade(cell, fill)
+        _repeat_as_header(row)
+
+    def new_table(self, rows: int, widths: list[int]) -> Any:
+        table = self.doc.add_table(rows=rows, cols=len(widths))
+        table.style = self.doc.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        _fixed_layout(table)
+        for grid_col, width in zip(table._tbl.tblGrid.gridCol_lst, widths, strict=True):
+            grid_col.w = Emu(width)
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths, strict=True):
+                cell.width = Emu(width)
+        return table
+
+    def display(self, value: Any, kind: str, decimals: int | None) -> str:
+        """A value as a person would write it on the printed form."""
+        if value is None or value == "":
+            return ""
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return str(value)
+        if kind == "percent":
+            return f"{value * 100:.{decimals or 0}f} %"
+        if kind == "currency":
+            symbol, minor = CURRENCIES.get(self.currency, (self.currency + " ", 2))
+            places = minor if decimals is None else decimals
+            return f"{symbol}{value:,.{places}f}"
+        if decimals is not None:
+            return f"{value:,.{decimals}f}"
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+
+
+def _longest_word(text: str) -> int:
+    return max((len(word) for word in text.split()), default=1)
+
+
+def _rgb(colour: str) -> RGBColor:
+    return RGBColor.from_string(colour.lstrip("#").upper())
+
+
+def _field(paragraph: Any, code: str) -> None:
+    """A Word field (PAGE, NUMPAGES) that the reader's program fills in."""
+    run = paragraph.add_run()
+    for kind, text in (
+        ("begin", None),
+        (None, f" {code} "),
+        ("separate", None),
+        (None, "1"),
+        ("end", None),
+    ):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        elif text.strip() == code:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        else:
+            element = OxmlElement("w:t")
+            element.text = text
+        run._r.append(element)
+
+
+def _writing_line(paragraph: Any) -> None:
+    """An empty paragraph with a bottom border: a line to write on by hand."""
+    paragraph.paragraph_format.space_after = Pt(0)
+    paragraph.paragraph_format.line_spacing = Pt(20)
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (
+        ("val", "single"),
+        ("sz", "4"),
+        ("space", "1"),
+        ("color", "BFBFBF"),
+    ):
+        bottom.set(qn(f"w:{key}"), value)
+    borders.append(bottom)
+    paragraph._p.get_or_add_pPr().append(borders)
+
+
+def _shade(cell: Any, fill: str) -> None:
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+    cell._tc.get_or_add_tcPr().append(shading)
+
+
+def _repeat_as_header(row: Any) -> None:
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(header)
+
+
+def _row_height(row: Any, height: int) -> None:
+    row.height = height
+
+
+def _fixed_layout(table: Any) -> None:
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    table._tbl.tblPr.append(layout)

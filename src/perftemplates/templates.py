@@ -1,0 +1,88 @@
+"""Templates by id or file, rendered to bytes: what the commands build on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from perftemplates.blueprint.load import builtin_ids, builtin_path, load_blueprint
+from perftemplates.blueprint.model import Blueprint
+from perftemplates.blueprint.resolve import ResolveError, Variant, resolve
+from perftemplates.errors import InputError
+
+Format = Literal["xlsx", "docx"]
+FORMATS: tuple[Format, ...] = ("xlsx", "docx")
+VARIANTS: tuple[Variant, ...] = ("blank", "example")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A loaded blueprint and the file it came from."""
+
+    path: Path
+    blueprint: Blueprint
+
+    @property
+    def id(self) -> str:
+        return self.blueprint.id
+
+
+def find_template(name: str) -> Template:
+    """A built-in template by id, or a blueprint file by path."""
+    looks_like_file = name.endswith((".yaml", ".yml")) or os.sep in name
+    path = Path(name) if looks_like_file else builtin_path(name)
+    if looks_like_file and not path.is_file():
+        raise InputError(f"{name}: no such blueprint file")
+    return Template(path, load_blueprint(path))
+
+
+def builtin_templates() -> list[Template]:
+    return [find_template(template_id) for template_id in builtin_ids()]
+
+
+def build_date(as_of: str | None = None) -> dt.date:
+    """The date formulas and file stamps use: --as-of, SOURCE_DATE_EPOCH, or today."""
+    if as_of:
+        try:
+            return dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise InputError(f"--as-of: expected YYYY-MM-DD; found {as_of!r}") from None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+        except ValueError:
+            raise InputError(
+                f"SOURCE_DATE_EPOCH: expected whole seconds; found {epoch!r}"
+            ) from None
+    return dt.date.today()
+
+
+def render(
+    template: Template,
+    variant: Variant,
+    fmt: Format,
+    as_of: dt.date,
+    overrides: dict[str, str] | None = None,
+) -> bytes:
+    """One file of a template as bytes."""
+    try:
+        resolved = resolve(template.blueprint, variant, overrides, as_of)
+    except ResolveError as exc:
+        lines = [f"{template.path}: {message}" for _, message in exc.problems]
+        raise InputError("\n".join(lines)) from None
+    if fmt == "xlsx":
+        from perftemplates.render.xlsx import render_workbook
+
+        return render_workbook(resolved)
+    from perftemplates.render.docx import render_document
+
+    return render_document(resolved)
+
+
+def file_name(template_id: str, variant: Variant, fmt: Format) -> str:
+    suffix = "-example" if variant == "example" else ""
+    return f"{template_id}{suffix}.{fmt}"
