@@ -243,7 +243,7 @@ def pdf_to_png(pdf: Path, out_dir: Path, dpi: int = 60) -> list[Path]:
 
 
 @contextmanager
-def _quiet_openpyxl() -> Iterator[None]:
+def quiet_openpyxl() -> Iterator[None]:
     """Silence openpyxl warnings about features it drops; we only read values."""
     with warnings.catch_warnings():
         for message in _IGNORED_OPENPYXL_WARNINGS:
@@ -253,7 +253,7 @@ def _quiet_openpyxl() -> Iterator[None]:
 
 def sheet_names(xlsx: Path) -> list[str]:
     """Sheet names in workbook order (hidden sheets included)."""
-    with _quiet_openpyxl():
+    with quiet_openpyxl():
         workbook = openpyxl.load_workbook(xlsx, read_only=True)
     try:
         return list(workbook.sheetnames)
@@ -263,7 +263,7 @@ def sheet_names(xlsx: Path) -> list[str]:
 
 def error_cells(xlsx_path: Path) -> list[str]:
     """``Sheet!A1: value`` for every cached value that is an Excel/Calc error."""
-    with _quiet_openpyxl():
+    with quiet_openpyxl():
         workbook = openpyxl.load_workbook(xlsx_path, data_only=True)
     return [
         f"{sheet.title}!{cell.coordinate}: {cell.value}"

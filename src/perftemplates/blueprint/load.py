@@ -39,15 +39,21 @@ def load_blueprint(path: Path | str, text: str | None = None) -> Blueprint:
     """Load, type-check and cross-check one blueprint file."""
     source = load_source(path, text)
     if not isinstance(source.data, dict):
-        raise BlueprintError([source.problem((), "a blueprint is a mapping of keys")])
+        problem = source.problem((), "a blueprint is a mapping of keys")
+        raise BlueprintError([*source.problems, problem])
     try:
         blueprint = Blueprint.model_validate(source.data)
     except ValidationError as exc:
-        raise BlueprintError(pydantic_problems(exc, source, Blueprint)) from None
-    problems = check_blueprint(blueprint, source)
+        problems = pydantic_problems(exc, source, Blueprint)
+        raise BlueprintError(_in_order(source.problems + problems)) from None
+    problems = source.problems + check_blueprint(blueprint, source)
     if problems:
-        raise BlueprintError(problems)
+        raise BlueprintError(_in_order(problems))
     return blueprint
+
+
+def _in_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.line, p.column))
 
 
 def pydantic_problems(
@@ -58,7 +64,7 @@ def pydantic_problems(
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
         problems.append(_problem(error, loc, source, root))
-    return sorted(set(problems), key=lambda p: (p.line, p.column, p.what))
+    return problems
 
 
 def _is_union_tag(part: str | int) -> bool:

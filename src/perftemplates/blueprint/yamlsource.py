@@ -27,6 +27,7 @@ class Source:
     data: Any
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
 
     def position(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
         """Line and column of `loc`, or of its nearest ancestor that has one."""
@@ -52,7 +53,11 @@ def where(loc: Loc) -> str:
 
 
 def load_source(path: Path | str, text: str | None = None) -> Source:
-    """Parse one YAML file; raise BlueprintError for syntax errors or duplicate keys."""
+    """Parse one YAML file; raise BlueprintError if it is not YAML at all.
+
+    Duplicate keys are kept in `problems` (the first value wins meanwhile), so they
+    are reported together with what later checks find.
+    """
     name = str(path)
     if text is None:
         try:
@@ -65,10 +70,7 @@ def load_source(path: Path | str, text: str | None = None) -> Source:
     except yaml.YAMLError as exc:
         raise BlueprintError([_syntax_problem(name, exc)]) from None
     source = Source(name, None)
-    problems: list[Problem] = []
-    source.data = _build(node, (), source, problems) if node is not None else {}
-    if problems:
-        raise BlueprintError(problems)
+    source.data = _build(node, (), source, source.problems) if node else {}
     return source
 
 
