@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Functions that Excel 2016, LibreOffice 7 and Google Sheets all have.
 PORTABLE_FUNCTIONS = frozenset(
@@ -21,6 +22,7 @@ PORTABLE_FUNCTIONS = frozenset(
         "AVERAGEIF",
         "AVERAGEIFS",
         "CHOOSE",
+        "COLUMN",
         "COLUMNS",
         "CONCATENATE",
         "COUNT",
@@ -60,6 +62,7 @@ PORTABLE_FUNCTIONS = frozenset(
         "ROUND",
         "ROUNDDOWN",
         "ROUNDUP",
+        "ROW",
         "ROWS",
         "SIGN",
         "SUM",
@@ -312,6 +315,7 @@ def _address_problem(tokens: list[tuple[str, str]], index: int) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def parse(text: str) -> Node:
     """Parse a formula (an optional leading '=' is ignored) into a tree."""
     source = text.strip()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from docx import Document as new_document
@@ -29,6 +30,12 @@ PAGE_SIZES = {"A4": (Cm(21.0), Cm(29.7)), "Letter": (Emu(7772400), Emu(10058400)
 MARGIN = Cm(1.8)
 PROMPT_COLOUR = RGBColor(0x75, 0x75, 0x75)
 BLANK_TABLE_ROWS = 6
+TABLE_FONT = Pt(9)
+# Widest usual advance of a character at 9 pt, bold and regular, and a cell's
+# left and right padding together.
+BOLD_CHAR_PT = 6.3
+CHAR_PT = 5.8
+CELL_PADDING_PT = 14
 
 
 def render_document(
@@ -172,8 +179,8 @@ class _DocumentWriter:
         width = self.text_width()
         table = self.new_table(len(rows), [int(width * 0.4), width - int(width * 0.4)])
         for cells, (label, value) in zip(table.rows, rows, strict=True):
-            cells.cells[0].paragraphs[0].add_run(clean(label)).bold = True
-            cells.cells[1].paragraphs[0].add_run(clean(value))
+            _cell_text(cells.cells[0], label, bold=True)
+            _cell_text(cells.cells[1], value)
         self.doc.add_paragraph()
 
     def field_text(self, item: Field_) -> str:
@@ -188,25 +195,22 @@ class _DocumentWriter:
     def table(self, model: Table, keys: list[str] | None) -> None:
         columns = self.document_columns(model, keys)
         rows = self.resolved.rows(model) if self.example else []
-        count = (
-            len(rows)
-            if rows
-            else (model.document_rows or min(model.rows, BLANK_TABLE_ROWS))
-        )
-        table = self.new_table(count + 1, self.widths(columns))
+        labels = max((len(c.values) for c in columns if c.values), default=0)
+        blank_rows = model.document_rows or min(model.rows, BLANK_TABLE_ROWS)
+        count = max(len(rows), labels) or blank_rows
+        table = self.new_table(count + 1, self.widths(columns, rows))
         self.header_row(table.rows[0], columns)
         for index, row in enumerate(table.rows[1:]):
             values = rows[index] if index < len(rows) else {}
             for cell, column in zip(row.cells, columns, strict=True):
-                text = self.display(
-                    values.get(column.key), column.type, column.decimals
-                )
+                value = values.get(column.key)
+                if column.values is not None and index < len(column.values):
+                    value = column.values[index]
+                text = self.display(value, column.type, column.decimals)
                 if not values and index == 0 and column.prompt:
-                    run = cell.paragraphs[0].add_run(clean(column.prompt))
-                    run.italic = True
-                    run.font.color.rgb = PROMPT_COLOUR
+                    _cell_text(cell, column.prompt, italic=True, colour=PROMPT_COLOUR)
                 else:
-                    cell.paragraphs[0].add_run(clean(text))
+                    _cell_text(cell, text)
             if not values:
                 _row_height(row, Cm(0.8))
         self.doc.add_paragraph()
@@ -221,15 +225,35 @@ class _DocumentWriter:
             chosen += [by_key[k] for k in group] if group else [by_key[key]]
         return chosen
 
-    def widths(self, columns: list[Column]) -> list[int]:
-        """Column widths in EMU, proportional to the workbook's, filling the page."""
-        # A column is at least as wide as its longest header word, so none breaks.
-        weights = [
-            max(column.width or 12, _longest_word(column.header) * 1.15 + 1)
-            for column in columns
-        ]
+    def widths(self, columns: list[Column], rows: list[dict[str, Any]]) -> list[int]:
+        """Column widths in EMU filling the page, proportional to the workbook's.
+
+        A column is never narrower than its longest word (header in bold, values
+        in the rows), so no word breaks in two; the others share what is left.
+        """
         total = self.text_width()
-        widths = [int(total * weight / sum(weights)) for weight in weights]
+        minimum = [
+            int(Pt(_longest_word(c.header) * BOLD_CHAR_PT + CELL_PADDING_PT))
+            for c in columns
+        ]
+        for row in rows:
+            for index, column in enumerate(columns):
+                text = self.display(row.get(column.key), column.type, column.decimals)
+                need = int(Pt(_longest_word(text) * CHAR_PT + CELL_PADDING_PT))
+                minimum[index] = max(minimum[index], need)
+        weights = [float(column.width or 12) for column in columns]
+        fixed: set[int] = set()
+        while True:
+            free = total - sum(minimum[i] for i in fixed)
+            share = sum(w for i, w in enumerate(weights) if i not in fixed)
+            widths = [
+                minimum[i] if i in fixed else int(free * w / share)
+                for i, w in enumerate(weights)
+            ]
+            narrow = {i for i, w in enumerate(widths) if w < minimum[i]} - fixed
+            if not narrow or len(fixed | narrow) == len(columns):
+                break
+            fixed |= narrow
         widths[-1] += total - sum(widths)
         return widths
 
@@ -237,9 +261,7 @@ class _DocumentWriter:
         fill = self.theme.primary.lstrip("#")
         text_colour = _rgb(self.theme.on(self.theme.primary))
         for cell, column in zip(row.cells, columns, strict=True):
-            run = cell.paragraphs[0].add_run(clean(column.header))
-            run.bold = True
-            run.font.color.rgb = text_colour
+            _cell_text(cell, column.header, bold=True, colour=text_colour)
             _shade(cell, fill)
         _repeat_as_header(row)
 
@@ -267,14 +289,38 @@ class _DocumentWriter:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return str(value)
         if kind == "percent":
-            return f"{value * 100:.{decimals or 0}f} %"
+            return f"{_round(value * 100, decimals or 0):,} %"
         if kind == "currency":
             symbol, minor = CURRENCIES.get(self.currency, (self.currency + " ", 2))
             places = minor if decimals is None else decimals
-            return f"{symbol}{value:,.{places}f}"
+            return f"{symbol}{_round(value, places):,}"
+        if kind == "integer":
+            return str(_round(value, 0))
         if decimals is not None:
-            return f"{value:,.{decimals}f}"
+            return f"{_round(value, decimals):,}"
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+
+
+def _cell_text(
+    cell: Any,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    colour: RGBColor | None = None,
+) -> None:
+    run = cell.paragraphs[0].add_run(clean(text))
+    run.font.size = TABLE_FONT
+    run.bold = bold or None
+    run.italic = italic or None
+    if colour is not None:
+        run.font.color.rgb = colour
+
+
+def _round(value: float, places: int) -> Decimal:
+    """Rounded half away from zero, as spreadsheets round (Python rounds to even)."""
+    step = Decimal(1).scaleb(-places)
+    return Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP)
 
 
 def _longest_word(text: str) -> int:

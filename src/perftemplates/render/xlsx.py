@@ -186,7 +186,7 @@ class _WorkbookWriter:
         if kind == "currency":
             return currency_format(self.currency, decimals)
         if kind == "integer":
-            return "#,##0"
+            return "0"
         if kind == "number":
             return "#,##0" + places if decimals is not None else "General"
         if kind == "date":
