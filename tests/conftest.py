@@ -1,13 +1,24 @@
 """Shared fixtures: ``office`` runs LibreOffice on private, session-wide profiles."""
 
+import datetime as dt
+import io
 import os
-from collections.abc import Iterable
+import re
+import shutil
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import docx
+import docx.document
+import openpyxl
 import pytest
 
 import office as lo  # tests/office.py; aliased so the fixture name stays free
+from perftemplates.blueprint import load
+from perftemplates.blueprint.load import builtin_path
+from perftemplates.templates import find_template, render
 
 
 @dataclass(frozen=True)
@@ -75,3 +86,157 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     reason = _missing_reason()
     if reason is not None and terminalreporter.stats.get("skipped"):
         terminalreporter.write_line(f"office tests skipped: {reason}", yellow=True)
+
+
+# Fixtures for the unit and CLI tests: small blueprints written next to the tests,
+# rendered in memory and read back the way a spreadsheet or word processor would.
+
+AS_OF = dt.date(2026, 12, 3)
+OKR_PATH = builtin_path("okr")  # resolved now, before any test moves BUILTIN_DIR
+
+MINI_BLUEPRINT = """\
+id: mini
+title: Mini plan
+summary: A small template for tests.
+period: quarter
+parameters:
+  goal_rows: {type: integer, label: Rows for goals, default: 4, min: 2, max: 10}
+settings:
+  - {key: country, label: Country, type: text, default: NO}
+  - {key: limit, label: Largest gap, type: number, default: 5, min: 0, max: 100}
+sheets:
+  - key: goals_sheet
+    title: Goals
+    guide: One row per goal.
+    blocks:
+      - table:
+          key: goals
+          rows: goal_rows
+          columns:
+            - {key: name, header: Name, type: text, width: 20}
+            - {key: state, header: State, type: choice, choices: [Open, Done]}
+            - {key: target, header: Target, type: number}
+            - {key: actual, header: Actual, type: number}
+            - {key: gap, header: Gap, type: number, formula: "[target]-[actual]"}
+          example:
+            - {name: Ship it, state: Open, target: 10, actual: 4, gap: 6}
+document:
+  sections:
+    - heading: Goals
+      prompts: ["What matters most this quarter?"]
+      answers: ["Shipping the new plan."]
+      table: goals
+    - heading: Details
+      level: 2
+      fields: [country, limit]
+"""
+# XlsxWriter writes data bars with an Excel 2010 extension that openpyxl drops.
+_OPENPYXL_EXTENSION_WARNINGS = (
+    "Unknown extension is not supported",
+    "Conditional Formatting extension is not supported",
+    "Data Validation extension is not supported",
+)
+
+
+@pytest.fixture
+def mini_text() -> str:
+    """A small valid blueprint; tests vary it with str.replace."""
+    return MINI_BLUEPRINT
+
+
+@pytest.fixture
+def write_blueprint(tmp_path: Path) -> Callable[..., Path]:
+    """Write blueprint text to `tmp_path` and return the file."""
+
+    def write(text: str, name: str = "mini.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def locate() -> Callable[[str, str], tuple[int, int]]:
+    """The 1-based (line, column) where `needle` first starts in `text`."""
+
+    def find(text: str, needle: str) -> tuple[int, int]:
+        index = text.index(needle)
+        line = text.count("\n", 0, index) + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        return line, column
+
+    return find
+
+
+@pytest.fixture
+def render_blueprint(
+    write_blueprint: Callable[..., Path],
+) -> Callable[..., bytes]:
+    """Render blueprint text as one file, through the same path as the CLI."""
+
+    def render_file(
+        text: str,
+        variant: str = "blank",
+        fmt: str = "xlsx",
+        overrides: dict[str, str] | None = None,
+    ) -> bytes:
+        template = find_template(str(write_blueprint(text)))
+        return render(template, variant, fmt, AS_OF, overrides)
+
+    return render_file
+
+
+@pytest.fixture(scope="session")
+def okr_file() -> Callable[[str, str], bytes]:
+    """The built-in OKR template rendered once per (variant, format)."""
+    cache: dict[tuple[str, str], bytes] = {}
+
+    def get(variant: str, fmt: str) -> bytes:
+        if (variant, fmt) not in cache:
+            template = find_template(str(OKR_PATH))
+            cache[variant, fmt] = render(template, variant, fmt, AS_OF)
+        return cache[variant, fmt]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def read_workbook() -> Callable[..., openpyxl.Workbook]:
+    """Open .xlsx bytes with openpyxl, ignoring only the extensions it cannot read."""
+
+    def read(data: bytes, data_only: bool = False) -> openpyxl.Workbook:
+        with warnings.catch_warnings():
+            for message in _OPENPYXL_EXTENSION_WARNINGS:
+                warnings.filterwarnings(
+                    "ignore", message=re.escape(message), category=UserWarning
+                )
+            return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def read_document() -> Callable[[bytes], docx.document.Document]:
+    """Open .docx bytes with python-docx."""
+
+    def read(data: bytes) -> docx.document.Document:
+        return docx.Document(io.BytesIO(data))
+
+    return read
+
+
+@pytest.fixture
+def builtin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder that stands in for the built-in blueprints."""
+    folder = tmp_path / "builtin"
+    folder.mkdir()
+    monkeypatch.setattr(load, "BUILTIN_DIR", folder)
+    return folder
+
+
+@pytest.fixture
+def okr_only(builtin_dir: Path) -> Path:
+    """The built-ins are exactly a copy of okr.yaml (colleagues' files stay out)."""
+    shutil.copyfile(OKR_PATH, builtin_dir / "okr.yaml")
+    return builtin_dir

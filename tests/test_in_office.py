@@ -1,4 +1,4 @@
-"""The pack as an office suite sees it: recalculated, printed to PDF, rendered to PNG."""
+"""The pack as an office suite sees it: recalculated, printed to PDF, as PNG."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from office import quiet_openpyxl
 
+from office import quiet_openpyxl
 from perftemplates.blueprint.load import builtin_ids
 from perftemplates.blueprint.resolve import resolve
 from perftemplates.expected import Expectation, expectations
@@ -30,8 +30,9 @@ def pack_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def recalculated(office, pack_dir: Path, tmp_path_factory) -> dict[str, Path]:
     """Every workbook of the pack re-saved by LibreOffice after recalculating."""
-    converted = office.recalculate(sorted(pack_dir.glob("*.xlsx")),
-                                   tmp_path_factory.mktemp("recalculated"))
+    converted = office.recalculate(
+        sorted(pack_dir.glob("*.xlsx")), tmp_path_factory.mktemp("recalculated")
+    )
     return {source.name: copy for source, copy in converted.items()}
 
 
@@ -58,10 +59,14 @@ def test_example_values_equal_what_the_blueprint_states(template_id, recalculate
     resolved = resolve(find_template(template_id).blueprint, "example", as_of=AS_OF)
     expected = expectations(resolved)
     with quiet_openpyxl():
-        book = openpyxl.load_workbook(recalculated[f"{template_id}-example.xlsx"],
-                                      data_only=True)
-    wrong = [(e.what, e.value, book[e.sheet][e.cell].value)
-             for e in expected if not _matches(e, book[e.sheet][e.cell].value)]
+        book = openpyxl.load_workbook(
+            recalculated[f"{template_id}-example.xlsx"], data_only=True
+        )
+    wrong = [
+        (e.what, e.value, book[e.sheet][e.cell].value)
+        for e in expected
+        if not _matches(e, book[e.sheet][e.cell].value)
+    ]
     assert len(expected) >= 20, "an example should state its computed values"
     assert wrong == []
 
@@ -72,7 +77,8 @@ def _matches(expectation: Expectation, found: object) -> bool:
         return isinstance(found, dt.datetime) and found.date() == wanted
     if isinstance(wanted, int | float) and not isinstance(wanted, bool):
         return isinstance(found, int | float) and math.isclose(
-            found, wanted, rel_tol=1e-6, abs_tol=5e-7)
+            found, wanted, rel_tol=1e-6, abs_tol=5e-7
+        )
     return ("" if found is None else str(found)) == str(wanted)
 
 

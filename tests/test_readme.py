@@ -35,4 +35,9 @@ def test_readme_blueprint_example_loads(tmp_path):
     path.write_text(example, encoding="utf-8")
     blueprint = load_blueprint(path)
     assert [c.key for c in blueprint.sheets[0].blocks[0].table.columns] == [
-        "goal", "start", "target", "current", "progress"]
+        "goal",
+        "start",
+        "target",
+        "current",
+        "progress",
+    ]

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from perftemplates.errors import InputError
 from perftemplates.output import sha256, write_atomic
 from perftemplates.render.package import build_zip
 from perftemplates.templates import FORMATS, VARIANTS, Template, file_name, render
@@ -27,6 +28,7 @@ class Entry:
 
 def build_pack(templates: list[Template], out_dir: Path, as_of: dt.date) -> list[Entry]:
     """Render everything in memory first, so bad input leaves `out_dir` untouched."""
+    _refuse_shared_ids(templates)
     files: list[tuple[Entry, bytes]] = []
     for template in templates:
         for fmt in FORMATS:
@@ -42,6 +44,17 @@ def build_pack(templates: list[Template], out_dir: Path, as_of: dt.date) -> list
         write_atomic(out_dir / name, data)
     write_atomic(out_dir / ZIP_NAME, build_zip(members))
     return [entry for entry, _ in files]
+
+
+def _refuse_shared_ids(templates: list[Template]) -> None:
+    seen: dict[str, Template] = {}
+    for template in templates:
+        first = seen.setdefault(template.id, template)
+        if first is not template:
+            raise InputError(
+                f"{template.path}: id '{template.id}' is already used by "
+                f"{first.path}; every template in a pack needs its own id"
+            )
 
 
 def manifest_bytes(entries: list[Entry], as_of: dt.date) -> bytes:

@@ -72,7 +72,7 @@ def render(
     try:
         resolved = resolve(template.blueprint, variant, overrides, as_of)
     except ResolveError as exc:
-        lines = [f"{template.path}: {message}" for _, message in exc.problems]
+        lines = [f"{template.path}: {problem.message}" for problem in exc.problems]
         raise InputError("\n".join(lines)) from None
     if fmt == "xlsx":
         from perftemplates.render.xlsx import render_workbook

@@ -8,7 +8,7 @@ from typing import Any
 
 from perftemplates.blueprint import formula as fx
 from perftemplates.blueprint.model import Blueprint, Column, Table
-from perftemplates.blueprint.resolve import Resolved, ResolveError, resolve
+from perftemplates.blueprint.resolve import Finding, Resolved, ResolveError, resolve
 from perftemplates.blueprint.yamlsource import Loc, Source
 from perftemplates.errors import Problem
 
@@ -20,11 +20,13 @@ def check_blueprint(blueprint: Blueprint, source: Source) -> list[Problem]:
     try:
         resolved = resolve(blueprint, "example")
     except ResolveError as exc:
-        return [source.problem(loc, message) for loc, message in exc.problems]
-    return [source.problem(loc, message) for loc, message in check_resolved(resolved)]
+        findings = exc.problems
+    else:
+        findings = check_resolved(resolved)
+    return [source.problem(f.loc, f.message, key=f.at_key) for f in findings]
 
 
-def check_resolved(resolved: Resolved) -> list[tuple[Loc, str]]:
+def check_resolved(resolved: Resolved) -> list[Finding]:
     """Problems as (location, message) pairs."""
     checker = _Checker(resolved)
     checker.run()
@@ -34,7 +36,7 @@ def check_resolved(resolved: Resolved) -> list[tuple[Loc, str]]:
 class _Checker:
     def __init__(self, resolved: Resolved):
         self.resolved = resolved
-        self.problems: list[tuple[Loc, str]] = []
+        self.problems: list[Finding] = []
         self.tables = {table.key: table for table in resolved.tables()}
         self.names = {item.key for item in resolved.fields()}
 
@@ -42,12 +44,14 @@ class _Checker:
         return (*self.resolved.locations.get(id(model), ()), *rest)
 
     def report(self, loc: Loc, message: str) -> None:
-        self.problems.append((loc, message))
+        self.problems.append(Finding(loc, message))
 
     def run(self) -> None:
         blueprint = self.resolved.blueprint
         self.unique("sheet key", [(s.key, self.loc(s)) for s in blueprint.sheets])
-        self.unique("sheet title", [(s.title, self.loc(s)) for s in blueprint.sheets])
+        # Spreadsheet programs compare sheet titles ignoring case.
+        titles = [(s.title.casefold(), self.loc(s, "title")) for s in blueprint.sheets]
+        self.unique("sheet title", titles)
         self.unique("table key", [(t.key, self.loc(t)) for t in self.tables.values()])
         self.unique("field key", [(f.key, self.loc(f)) for f in self.resolved.fields()])
         for table in self.tables.values():

@@ -28,7 +28,7 @@ def builtin_path(template_id: str) -> Path:
     if not path.is_file():
         known = builtin_ids()
         guess = difflib.get_close_matches(template_id, known, n=1)
-        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        hint = f"; did you mean '{guess[0]}'?" if guess else "."
         raise InputError(
             f"unknown template '{template_id}'{hint} Known: {', '.join(known)}."
         )

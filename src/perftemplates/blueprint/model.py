@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN, max_length=40)]
@@ -34,6 +41,8 @@ STATUS_COLOURS = {
     "grey": "#E0E0E0",
     "blue": "#C9DAF8",
 }
+FORBIDDEN_IN_SHEET_TITLES = "[]:*?/\\"
+RESERVED_SHEET_TITLES = {"guide", "settings", "lists"}
 # Names Excel would read as a cell (FY2027, Q3) or an R1C1 reference (R, C, R2C3).
 CELL_LIKE = re.compile(r"^([a-z]{1,3}[0-9]+|r|c|r[0-9]*c[0-9]*)$")
 
@@ -191,11 +200,30 @@ class Sheet(Strict):
     """A worksheet: a title, a one-paragraph guide and its blocks."""
 
     key: Key
-    title: str = Field(max_length=31)
+    title: str = Field(min_length=1, max_length=31)
     guide: str = ""
     orientation: Literal["portrait", "landscape"] = "landscape"
     tab_colour: Colour | None = None
     blocks: list[Block]
+
+    @field_validator("title")
+    @classmethod
+    def _excel_accepts_title(cls, title: str) -> str:
+        forbidden = sorted(set(title) & set(FORBIDDEN_IN_SHEET_TITLES))
+        if forbidden:
+            shown = " ".join(forbidden)
+            raise ValueError(
+                f"a sheet title cannot hold any of {shown}; found {title!r}"
+            )
+        if title.startswith("'") or title.endswith("'"):
+            raise ValueError(
+                f"a sheet title cannot start or end with '; found {title!r}"
+            )
+        if title.casefold() in RESERVED_SHEET_TITLES:
+            raise ValueError(
+                f"'{title}' is the name of a sheet every workbook has; choose another"
+            )
+        return title
 
 
 class Page(Strict):
@@ -246,7 +274,7 @@ class Blueprint(Strict):
     """A template: parameters, settings, sheets for the workbook, sections for Word."""
 
     id: TemplateId
-    title: str
+    title: str = Field(min_length=1, max_length=100)
     summary: str
     period: Literal["quarter", "year", "none"] = "quarter"
     parameters: dict[Key, Parameter] = {}

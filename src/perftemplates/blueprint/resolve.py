@@ -74,12 +74,21 @@ class Resolved:
         return table.example if self.variant == "example" else table.blank
 
 
+@dataclass(frozen=True)
+class Finding:
+    """A problem at a place in the blueprint (at its key, or else at its value)."""
+
+    loc: Loc
+    message: str
+    at_key: bool = False
+
+
 class ResolveError(ValueError):
     """Problems found while resolving, each with the location it came from."""
 
-    def __init__(self, problems: list[tuple[Loc, str]]):
+    def __init__(self, problems: list[Finding]):
         self.problems = problems
-        super().__init__("; ".join(message for _, message in problems))
+        super().__init__("; ".join(problem.message for problem in problems))
 
 
 def default_context(as_of: dt.date, fy_start_month: int = 1) -> dict[str, Any]:
@@ -108,14 +117,18 @@ def resolve(
     """Decide everything about one file; raise ResolveError listing every problem."""
     as_of = as_of or dt.date.today()
     overrides = dict(overrides or {})
-    problems: list[tuple[Loc, str]] = []
+    problems: list[Finding] = []
     context = default_context(as_of)
     parameters = _parameters(blueprint.parameters, overrides, context, problems)
     context.update(parameters)
     settings = standard_settings(blueprint.period) + list(blueprint.settings)
     values = _setting_values(blueprint, settings, variant, overrides, context, problems)
     for key in overrides:
-        problems.append(((), f"--set {key}: no parameter or setting is called '{key}'"))
+        message = f"--set {key}: no parameter or setting is called '{key}'"
+        problems.append(Finding((), message))
+    if problems:
+        # Everything after this depends on the values: stop before follow-on noise.
+        raise ResolveError(problems)
     context.update({key: value for key, value in values.items() if key in context})
     context["month_name"] = _month_namer(int(values.get("fy_start_month") or 1))
     renderer = _Renderer(context, problems)
@@ -139,34 +152,46 @@ def _parameters(
     declared: dict[str, Parameter],
     overrides: dict[str, str],
     context: dict[str, Any],
-    problems: list[tuple[Loc, str]],
+    problems: list[Finding],
 ) -> dict[str, Any]:
     values = {}
     for key, parameter in declared.items():
-        loc: Loc = ("parameters", key)
+        given = key in overrides
         raw = overrides.pop(key, parameter.default)
         try:
             raw = render_text(raw, context) if isinstance(raw, str) else raw
             values[key] = _parameter_value(parameter, raw)
         except (TextError, ValueProblem) as exc:
-            problems.append((loc, str(exc)))
+            label = f"--set {key}" if given else f"parameter {key}"
+            problems.append(Finding(("parameters", key), f"{label}: {exc}"))
     return values
 
 
 def _parameter_value(parameter: Parameter, raw: Any) -> Any:
     kind = {"integer": "integer", "yesno": "yesno"}.get(parameter.type, "text")
     value = convert(raw, kind)
-    if parameter.type == "integer" and value is not None:
-        low, high = parameter.min, parameter.max
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise ValueProblem(
-                f"expected a whole number from {low} to {high}; found {value}"
-            )
-    if parameter.choices and value not in parameter.choices:
-        raise ValueProblem(
-            f"expected one of {', '.join(parameter.choices)}; found {value!r}"
-        )
+    _within(value, parameter.choices, parameter.min, parameter.max)
     return value
+
+
+def _within(
+    value: Any, choices: list[str] | None, low: float | None, high: float | None
+) -> None:
+    """Raise ValueProblem if `value` is not one of `choices` or not in low..high."""
+    if value is None:
+        return
+    if choices and value not in choices:
+        raise ValueProblem(f"expected one of {', '.join(choices)}; found {value!r}")
+    if isinstance(value, int | float) and (
+        (low is not None and value < low) or (high is not None and value > high)
+    ):
+        kind = "a whole number" if isinstance(value, int) else "a number"
+        bounds = (
+            f"from {low:g} to {high:g}"
+            if low is not None and high is not None
+            else (f"of at least {low:g}" if low is not None else f"up to {high:g}")
+        )
+        raise ValueProblem(f"expected {kind} {bounds}; found {value:g}")
 
 
 def _setting_values(
@@ -175,7 +200,7 @@ def _setting_values(
     variant: Variant,
     overrides: dict[str, str],
     context: dict[str, Any],
-    problems: list[tuple[Loc, str]],
+    problems: list[Finding],
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for index, setting in enumerate(settings):
@@ -184,13 +209,17 @@ def _setting_values(
         raw = setting.default
         if variant == "example":
             raw = blueprint.example_settings.get(setting.key, raw)
+        given = setting.key in overrides
         raw = overrides.pop(setting.key, raw)
         try:
             raw = render_text(raw, context) if isinstance(raw, str) else raw
-            values[setting.key] = convert(raw, setting.type)
+            value = convert(raw, setting.type)
+            _within(value, setting.choices, setting.min, setting.max)
+            values[setting.key] = value
         except (TextError, ValueProblem) as exc:
             loc = ("settings", index - len(settings) + len(blueprint.settings))
-            problems.append((loc, f"setting {setting.key}: {exc}"))
+            label = f"--set {setting.key}" if given else f"setting {setting.key}"
+            problems.append(Finding(loc, f"{label}: {exc}"))
     return values
 
 
@@ -211,7 +240,7 @@ def _month_namer(fy_start_month: int):
 class _Renderer:
     """Renders author text in a blueprint and expands repeated columns."""
 
-    def __init__(self, context: dict[str, Any], problems: list[tuple[Loc, str]]):
+    def __init__(self, context: dict[str, Any], problems: list[Finding]):
         self.context = context
         self.problems = problems
         self.groups: dict[tuple[str, str], list[str]] = {}
@@ -243,7 +272,7 @@ class _Renderer:
             try:
                 update["example"] = convert(model.example, model.type)
             except ValueProblem as exc:
-                self.problems.append(((*loc, "example"), f"{model.key}: {exc}"))
+                self.problems.append(Finding((*loc, "example"), f"{model.key}: {exc}"))
         copy = model.model_copy(update=update)
         self.locations[id(copy)] = loc
         return copy
@@ -279,21 +308,20 @@ class _Renderer:
         typed = {}
         for key, raw in row.items():
             if key not in columns:
-                self.problems.append(
-                    ((*loc, key), _unknown_column(table, key, columns))
-                )
+                message = _unknown_column(table, key, columns)
+                self.problems.append(Finding((*loc, key), message, at_key=True))
                 continue
             try:
                 typed[key] = convert(raw, columns[key].type)
             except ValueProblem as exc:
-                self.problems.append(((*loc, key), f"{key}: {exc}"))
+                self.problems.append(Finding((*loc, key), f"{key}: {exc}"))
         return typed
 
     def text(self, text: str, loc: Loc, context: dict | None) -> str:
         try:
             return render_text(text, {**self.context, **(context or {})})
         except TextError as exc:
-            self.problems.append((loc, str(exc)))
+            self.problems.append(Finding(loc, str(exc)))
             return text
 
     def columns(self, table: Table, columns: list[Column], loc: Loc) -> list[Column]:
@@ -322,7 +350,6 @@ class _Renderer:
             return int(value)
         if isinstance(self.parameters.get(value), int):
             return self.parameters[value]
-        self.problems.append(
-            (loc, f"expected a number or an integer parameter; found '{value}'")
-        )
+        message = f"expected a number or an integer parameter; found '{value}'"
+        self.problems.append(Finding(loc, message))
         return 1

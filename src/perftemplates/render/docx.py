@@ -30,6 +30,7 @@ PAGE_SIZES = {"A4": (Cm(21.0), Cm(29.7)), "Letter": (Emu(7772400), Emu(10058400)
 MARGIN = Cm(1.8)
 PROMPT_COLOUR = RGBColor(0x75, 0x75, 0x75)
 BLANK_TABLE_ROWS = 6
+EMU_PER_TWIP = 635
 TABLE_FONT = Pt(9)
 # Widest usual advance of a character at 9 pt, bold and regular, and a cell's
 # left and right padding together.
@@ -254,7 +255,9 @@ class _DocumentWriter:
             if not narrow or len(fixed | narrow) == len(columns):
                 break
             fixed |= narrow
-        widths[-1] += total - sum(widths)
+        # Word stores widths in twips: whole twips keep the sum inside the margins.
+        widths = [width - width % EMU_PER_TWIP for width in widths]
+        widths[-1] += (total - total % EMU_PER_TWIP) - sum(widths)
         return widths
 
     def header_row(self, row: Any, columns: list[Column]) -> None:

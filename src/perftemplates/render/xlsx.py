@@ -211,7 +211,7 @@ class _WorkbookWriter:
         sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
         sheet.set_header(self.header_text(title), {"scale_with_doc": False})
         sheet.set_footer(
-            "&L" + _header_escape(self.blueprint.title) + "&RPage &P of &N"
+            "&L" + _header_escape(clean(self.blueprint.title)[:100]) + "&RPage &P of &N"
         )
         sheet.set_column(0, 0, 2)
         if tab:
@@ -219,7 +219,8 @@ class _WorkbookWriter:
         return sheet
 
     def header_text(self, title: str) -> str:
-        company = _header_escape(clean(self.resolved.company))[:80]
+        # Cut before escaping: a cut through '&&' would swallow the next section.
+        company = _header_escape(clean(self.resolved.company)[:80])
         period = _header_escape(self.resolved.period_label)
         return f"&L{company}&C{_header_escape(title)}&R{period}"
 
