@@ -48,7 +48,12 @@ CELL_LIKE = re.compile(r"^([a-z]{1,3}[0-9]+|r|c|r[0-9]*c[0-9]*)$")
 
 
 class Strict(BaseModel):
-    """Unknown keys are refused, so a typo is a finding and never silently ignored."""
+    """Unknown keys are refused, so a typo is a finding and never silently ignored.
+
+    Where a model has `only_if`, it is a Jinja expression over the parameters
+    (`mode == 'quarterly'`); when false the sheet, block, column, field or section
+    is left out of the resolved template.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
@@ -92,6 +97,7 @@ class Field_(Strict):
     prompt: str = ""
     status: list[StatusFill] = []
     data_bar: bool = False
+    only_if: str | None = None
 
     @model_validator(mode="after")
     def _name_is_not_a_cell(self) -> Field_:
@@ -124,6 +130,7 @@ class Column(Strict):
     sparkline: str | None = None
     values: list[str] | None = None
     in_document: bool = True
+    only_if: str | None = None
 
 
 class Table(Strict):
@@ -179,6 +186,7 @@ class Block(Strict):
     table: Table | None = None
     checks: list[Check] | None = None
     chart: Chart | None = None
+    only_if: str | None = None
 
     @model_validator(mode="after")
     def _exactly_one_part(self) -> Block:
@@ -205,6 +213,7 @@ class Sheet(Strict):
     orientation: Literal["portrait", "landscape"] = "landscape"
     tab_colour: Colour | None = None
     blocks: list[Block]
+    only_if: str | None = None
 
     @field_validator("title")
     @classmethod
@@ -231,12 +240,22 @@ class Page(Strict):
     orientation: Literal["portrait", "landscape"] = "portrait"
 
 
+class Box(Strict):
+    """A framed area of a canvas: a title, a prompt to think with, room to write."""
+
+    title: str
+    prompt: str = ""
+    answer: str = ""
+    lines: int = Field(default=4, ge=0, le=30)
+
+
 class Section(Strict):
     """A part of the Word document.
 
     `prompts` are guiding questions shown lighter with room to write in the blank
     variant; `answers` are the worked example's answers to them. `table` prints a
-    table of the workbook (blank rows or the example rows); `fields` prints fields.
+    table of the workbook (blank rows or the example rows); `fields` prints fields;
+    `boxes` lays out a canvas of framed areas, `box_columns` to a row.
     """
 
     heading: str
@@ -249,6 +268,9 @@ class Section(Strict):
     fields: list[str] | None = None
     lines: int = Field(default=3, ge=0, le=20)
     page_break: bool = False
+    boxes: list[Box] = []
+    box_columns: int = Field(default=2, ge=1, le=4)
+    only_if: str | None = None
 
 
 class Document(Strict):

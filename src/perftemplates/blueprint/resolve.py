@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from perftemplates.blueprint.model import Blueprint, Column, Field_, Parameter, Table
 from perftemplates.blueprint.standard import standard_settings
-from perftemplates.blueprint.textrender import TextError, render_text
+from perftemplates.blueprint.textrender import TextError, evaluate, render_text
 from perftemplates.blueprint.values import ValueProblem, convert
 from perftemplates.blueprint.yamlsource import Loc
 
@@ -245,6 +245,7 @@ class _Renderer:
         self.problems = problems
         self.groups: dict[tuple[str, str], list[str]] = {}
         self.locations: dict[int, Loc] = {}
+        self.left_out: set[tuple[str, str]] = set()
 
     def blueprint(self, blueprint: Blueprint, parameters: dict[str, Any]) -> Blueprint:
         self.parameters = parameters
@@ -289,14 +290,11 @@ class _Renderer:
         ):
             return self.columns(owner, value, loc)
         if isinstance(value, list):
-            items = [
-                self.value(item, (*loc, i), context) for i, item in enumerate(value)
+            return [
+                self.value(item, (*loc, i), context)
+                for i, item in enumerate(value)
+                if self.included(item, (*loc, i))
             ]
-            return (
-                items
-                if any(a is not b for a, b in zip(items, value, strict=True))
-                else value
-            )
         if isinstance(value, dict):
             return {k: self.value(v, (*loc, k), context) for k, v in value.items()}
         return value
@@ -307,6 +305,8 @@ class _Renderer:
         """An example row with each value typed by its column."""
         typed = {}
         for key, raw in row.items():
+            if self.is_left_out(table, key):
+                continue
             if key not in columns:
                 message = _unknown_column(table, key, columns)
                 self.problems.append(Finding((*loc, key), message, at_key=True))
@@ -316,6 +316,22 @@ class _Renderer:
             except ValueProblem as exc:
                 self.problems.append(Finding((*loc, key), f"{key}: {exc}"))
         return typed
+
+    def is_left_out(self, table: str, key: str) -> bool:
+        """A value for a column that `only_if` left out (or one of its repeats)."""
+        group = key.rpartition("_")[0]
+        return (table, key) in self.left_out or (table, group) in self.left_out
+
+    def included(self, item: Any, loc: Loc) -> bool:
+        """False for a model whose `only_if` expression is false."""
+        condition = getattr(item, "only_if", None)
+        if not condition:
+            return True
+        try:
+            return bool(evaluate(condition, self.context))
+        except TextError as exc:
+            self.problems.append(Finding((*loc, "only_if"), str(exc)))
+            return True
 
     def text(self, text: str, loc: Loc, context: dict | None) -> str:
         try:
@@ -327,6 +343,9 @@ class _Renderer:
     def columns(self, table: Table, columns: list[Column], loc: Loc) -> list[Column]:
         expanded = []
         for index, column in enumerate(columns):
+            if not self.included(column, (*loc, index)):
+                self.left_out.add((table.key, column.key))
+                continue
             if column.repeat is None:
                 expanded.append(self.model(column, (*loc, index)))
                 continue

@@ -6,6 +6,8 @@ profiles, rosters) never are. An unknown name is an error that lists the known o
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -33,12 +35,25 @@ def is_template(text: str) -> bool:
     return "{{" in text or "{%" in text
 
 
+def evaluate(expression: str, context: dict[str, Any]) -> Any:
+    """The value of a bare Jinja expression (no braces), such as `weeks > 10`."""
+    with _reasons(context):
+        return _environment().compile_expression(expression)(**context)
+
+
 def render_text(text: str, context: dict[str, Any]) -> str:
     """Render `text` if it holds an expression; raise TextError with a clear reason."""
     if not is_template(text):
         return text
-    try:
+    with _reasons(context):
         return _template(text).render(context)
+
+
+@contextmanager
+def _reasons(context: dict[str, Any]) -> Iterator[None]:
+    """Jinja's errors as TextError, in words for a blueprint author."""
+    try:
+        yield
     except SecurityError as exc:
         raise TextError(f"not allowed in a template: {exc}") from None
     except UndefinedError as exc:

@@ -19,7 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 
-from perftemplates.blueprint.model import Column, Field_, Section, Table
+from perftemplates.blueprint.model import Box, Column, Field_, Section, Table
 from perftemplates.blueprint.resolve import Resolved
 from perftemplates.money import CURRENCIES
 from perftemplates.render.package import normalize_zip
@@ -160,6 +160,29 @@ class _DocumentWriter:
             self.fields_table(section.fields)
         if section.table:
             self.table(self.resolved.table(section.table), section.columns)
+        if section.boxes:
+            self.boxes(section.boxes, section.box_columns)
+
+    def boxes(self, boxes: list[Box], per_row: int) -> None:
+        """A canvas: framed areas with a title, a prompt and room or an answer."""
+        rows = -(-len(boxes) // per_row)
+        width = self.text_width() // per_row
+        table = self.new_table(rows, [width - width % EMU_PER_TWIP] * per_row)
+        cells = [cell for row in table.rows for cell in row.cells]
+        for cell, box in zip(cells, boxes, strict=False):
+            _cell_text(cell, box.title, bold=True, colour=_rgb(self.theme.primary))
+            if box.prompt:
+                paragraph = cell.add_paragraph()
+                run = paragraph.add_run(clean(box.prompt))
+                run.italic, run.font.size = True, TABLE_FONT
+                run.font.color.rgb = PROMPT_COLOUR
+            if self.example and box.answer:
+                for line in clean(box.answer).split("\n"):
+                    cell.add_paragraph().add_run(line).font.size = TABLE_FONT
+            else:
+                for _ in range(box.lines):
+                    cell.add_paragraph()
+        self.doc.add_paragraph()
 
     def prompt(self, prompt: str, answer: str, lines: int) -> None:
         paragraph = self.doc.add_paragraph()
