@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from perftemplates.cli import main
-from perftemplates.pack import MANIFEST_NAME, ZIP_NAME, build_pack
+from perftemplates.pack import GUIDE_NAME, MANIFEST_NAME, ZIP_NAME, build_pack
 from perftemplates.templates import builtin_templates
 
 AS_OF = "2026-12-03"
@@ -29,12 +29,13 @@ def files_in(folder) -> dict[str, bytes]:
 
 
 def expected_names(ids: list[str]) -> set[str]:
+    """Four files per template, and the framework guide."""
     return {
         f"{template}{suffix}.{fmt}"
         for template in ids
         for suffix in ("", "-example")
         for fmt in ("xlsx", "docx")
-    }
+    } | {GUIDE_NAME}
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def test_pack_says_what_it_wrote(packed):
     )
 
     assert printed.out == (
-        f"wrote 8 files ({total:,} bytes), {MANIFEST_NAME} and {ZIP_NAME} to {out}\n"
+        f"wrote 9 files ({total:,} bytes), {MANIFEST_NAME} and {ZIP_NAME} to {out}\n"
     )
     assert printed.err == ""
 
@@ -82,7 +83,7 @@ def test_manifest_entries_match_the_files_on_disk(packed):
     assert manifest["as_of"] == AS_OF
     entries = manifest["files"]
     assert {entry["path"] for entry in entries} == expected_names(["mini", "okr"])
-    assert len(entries) == 8
+    assert len(entries) == 9
     for entry in entries:
         data = (out / entry["path"]).read_bytes()
         suffix = "-example" if entry["variant"] == "example" else ""
@@ -188,4 +189,4 @@ def test_build_pack_returns_one_entry_per_file(two_builtins, tmp_path):
         for template in ("mini", "okr")
         for fmt in ("xlsx", "docx")
         for variant in ("blank", "example")
-    ]
+    ] + [("guide", "guide", "docx")]

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from perftemplates.errors import PerftemplatesError
+from perftemplates.frameworks import FUNCTIONS, STAGES
 
 VARIANT = click.Choice(["blank", "example"])
 FORMAT = click.Choice(["xlsx", "docx"])
@@ -105,6 +106,41 @@ def pack(out: Path, as_of: str | None) -> None:
         f"wrote {len(entries)} files ({total:,} bytes), {MANIFEST_NAME} and "
         f"{ZIP_NAME} to {out}"
     )
+
+
+@cli.command()
+@click.option("--stage", type=click.Choice(list(STAGES)), help="The company's stage.")
+@click.option(
+    "--function", type=click.Choice(list(FUNCTIONS)), help="The team's function."
+)
+@click.option(
+    "--pack",
+    "pack_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the recommended templates' pack here.",
+)
+@click.option("--as-of", help="Build date YYYY-MM-DD for --pack.")
+def recommend(
+    stage: str | None, function: str | None, pack_dir: Path | None, as_of: str | None
+) -> None:
+    """Frameworks that suit a company's stage and a team's function."""
+    from perftemplates.frameworks import recommend as choose
+
+    if not stage and not function:
+        raise click.UsageError("give --stage, --function or both")
+    found = choose(stage, function)
+    for item in found:
+        templates = ", ".join(item.framework.templates) or "(no template yet)"
+        reasons = " and ".join(item.reasons)
+        click.echo(f"{templates:<20} {item.framework.name:<44} {reasons}")
+    if pack_dir:
+        from perftemplates.pack import build_pack
+        from perftemplates.templates import build_date, find_template
+
+        ids = [t for item in found for t in item.framework.templates]
+        templates_found = [find_template(template_id) for template_id in ids]
+        entries = build_pack(templates_found, pack_dir, build_date(as_of))
+        click.echo(f"wrote {len(entries)} files to {pack_dir}")
 
 
 @cli.command()

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from perftemplates.errors import InputError
 from perftemplates.output import sha256, write_atomic
+from perftemplates.render.guide import render_guide
 from perftemplates.render.package import build_zip
 from perftemplates.templates import FORMATS, VARIANTS, Template, file_name, render
 
 ZIP_NAME = "perftemplates-pack.zip"
+GUIDE_NAME = "guide.docx"
 MANIFEST_NAME = "manifest.json"
 
 
@@ -37,6 +39,10 @@ def build_pack(templates: list[Template], out_dir: Path, as_of: dt.date) -> list
                 name = file_name(template.id, variant, fmt)
                 entry = Entry(template.id, variant, fmt, name, len(data), sha256(data))
                 files.append((entry, data))
+    guide = render_guide(as_of)
+    files.append(
+        (Entry("guide", "guide", "docx", GUIDE_NAME, len(guide), sha256(guide)), guide)
+    )
     manifest = manifest_bytes([entry for entry, _ in files], as_of)
     members = [(entry.path, data) for entry, data in files]
     members.append((MANIFEST_NAME, manifest))

@@ -274,3 +274,35 @@ def test_document_dates_are_the_build_date(okr_document):
 
     assert properties.created == dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
     assert properties.modified == dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
+
+
+CANVAS_SECTION = """\
+    - heading: Canvas
+      box_columns: 3
+      boxes:
+        - {title: Product, prompt: "What do we sell?", answer: Team notes, lines: 2}
+        - {title: Value, prompt: "Why do customers care?", answer: Saves an hour}
+        - {title: Game, prompt: "Attention or transaction?"}
+        - {title: Risks}
+"""
+
+
+@pytest.mark.parametrize("variant", ["blank", "example"])
+def test_canvas_boxes_are_a_grid_of_framed_areas(
+    variant, mini_text, render_blueprint, read_document
+):
+    text = mini_text.replace(
+        "document:\n  sections:\n", "document:\n  sections:\n" + CANVAS_SECTION
+    )
+    document = read_document(render_blueprint(text, variant, "docx"))
+
+    canvas = document.tables[0]
+    assert (len(canvas.rows), len(canvas.columns)) == (2, 3)
+    product = canvas.rows[0].cells[0]
+    assert product.paragraphs[0].text == "Product"
+    assert product.paragraphs[1].text == "What do we sell?"
+    if variant == "example":
+        assert [p.text for p in product.paragraphs[2:]] == ["Team notes"]
+    else:
+        assert [p.text for p in product.paragraphs[2:]] == ["", ""]
+    assert canvas.rows[1].cells[0].paragraphs[0].text == "Risks"

@@ -19,7 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 
-from perftemplates.blueprint.model import Box, Column, Field_, Section, Table
+from perftemplates.blueprint.model import Box, Column, Field_, Page, Section, Table
 from perftemplates.blueprint.resolve import Resolved
 from perftemplates.money import CURRENCIES
 from perftemplates.render.package import normalize_zip
@@ -47,31 +47,31 @@ def render_document(
     return writer.write()
 
 
-class _DocumentWriter:
-    def __init__(self, resolved: Resolved, theme: Theme, currency: str):
-        self.resolved = resolved
-        self.blueprint = resolved.blueprint
-        self.theme = theme
-        self.currency = currency
-        self.doc = new_document()
-        self.example = resolved.variant == "example"
+class WordBuilder:
+    """A Word document with its page, styles, header, footer and properties set."""
 
-    def write(self) -> bytes:
-        self.page_setup()
+    def __init__(
+        self,
+        theme: Theme,
+        page: Page,
+        title: str,
+        company: str,
+        period: str,
+        as_of: dt.date,
+    ):
+        self.theme = theme
+        self.doc = new_document()
+        self.page_setup(page)
         self.styles()
-        self.header_and_footer()
-        self.properties()
-        self.title()
-        for section in self.blueprint.document.sections:
-            self.section(section)
+        self.header_and_footer(title, company, period)
+        self.properties(title, company, as_of)
+
+    def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
         self.doc.save(buffer)
         return normalize_zip(buffer.getvalue())
 
-    # Page, styles, header and footer
-
-    def page_setup(self) -> None:
-        page = self.blueprint.document.page
+    def page_setup(self, page: Page) -> None:
         width, height = PAGE_SIZES[page.size]
         section = self.doc.sections[0]
         if page.orientation == "landscape":
@@ -97,7 +97,7 @@ class _DocumentWriter:
             style.font.color.rgb = _rgb(self.theme.primary)
         self.doc.styles["Title"].font.color.rgb = _rgb(self.theme.primary)
 
-    def header_and_footer(self) -> None:
+    def header_and_footer(self, title: str, company: str, period: str) -> None:
         # The built-in Header and Footer styles carry tab stops for Letter paper;
         # replace them with ones that match this page.
         width = self.text_width()
@@ -108,26 +108,90 @@ class _DocumentWriter:
             stops.add_tab_stop(Emu(width), WD_TAB_ALIGNMENT.RIGHT)
         section = self.doc.sections[0]
         header = section.header.paragraphs[0]
-        header.add_run(clean(self.resolved.company))
-        header.add_run("\t" + clean(self.blueprint.title))
-        header.add_run("\t" + clean(self.resolved.period_label))
+        header.add_run(clean(company))
+        header.add_run("\t" + clean(title))
+        header.add_run("\t" + clean(period))
         footer = section.footer.paragraphs[0]
-        footer.add_run(clean(self.resolved.company) + "\t\tPage ")
+        footer.add_run(clean(company) + "\t\tPage ")
         _field(footer, "PAGE")
         footer.add_run(" of ")
         _field(footer, "NUMPAGES")
 
-    def properties(self) -> None:
+    def properties(self, title: str, company: str, as_of: dt.date) -> None:
         # Fixed times and revision keep the same inputs byte-identical.
-        stamp = dt.datetime.combine(self.resolved.as_of, dt.time())
+        stamp = dt.datetime.combine(as_of, dt.time())
         core = self.doc.core_properties
-        core.title = clean(self.blueprint.title)
-        core.author = clean(self.resolved.company) or "perftemplates"
+        core.title = clean(title)
+        core.author = clean(company) or "perftemplates"
         core.last_modified_by = "perftemplates"
         core.created = core.modified = stamp
         core.last_printed = stamp
         core.revision = 1
         core.comments = "Made with perftemplates"
+
+    def new_table(self, rows: int, widths: list[int]) -> Any:
+        """A table with a fixed layout whose grid and cells agree on every width."""
+        table = self.doc.add_table(rows=rows, cols=len(widths))
+        table.style = self.doc.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        _fixed_layout(table)
+        for grid_col, width in zip(table._tbl.tblGrid.gridCol_lst, widths, strict=True):
+            grid_col.w = Emu(width)
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths, strict=True):
+                cell.width = Emu(width)
+        return table
+
+    def header_cells(self, row: Any, headers: list[str]) -> None:
+        """A header row in the theme's colour, repeated on every page."""
+        fill = self.theme.primary.lstrip("#")
+        text_colour = _rgb(self.theme.on(self.theme.primary))
+        for cell, header in zip(row.cells, headers, strict=True):
+            _cell_text(cell, header, bold=True, colour=text_colour)
+            _shade(cell, fill)
+        _repeat_as_header(row)
+
+    def text_table(
+        self, headers: list[str] | None, rows: list[list[str]], weights: list[float]
+    ) -> None:
+        """A table of plain text, columns sized by `weights`; without headers the
+        first column is bold instead."""
+        total = self.text_width()
+        widths = [int(total * w / sum(weights)) for w in weights]
+        widths = [width - width % EMU_PER_TWIP for width in widths]
+        widths[-1] += (total - total % EMU_PER_TWIP) - sum(widths)
+        table = self.new_table(len(rows) + (1 if headers else 0), widths)
+        body = table.rows
+        if headers:
+            self.header_cells(table.rows[0], headers)
+            body = table.rows[1:]
+        for row, values in zip(body, rows, strict=True):
+            for index, (cell, text) in enumerate(zip(row.cells, values, strict=True)):
+                _cell_text(cell, text, bold=not headers and index == 0)
+        self.doc.add_paragraph()
+
+
+class _DocumentWriter(WordBuilder):
+    def __init__(self, resolved: Resolved, theme: Theme, currency: str):
+        self.resolved = resolved
+        self.blueprint = resolved.blueprint
+        self.currency = currency
+        self.example = resolved.variant == "example"
+        super().__init__(
+            theme,
+            self.blueprint.document.page,
+            self.blueprint.title,
+            resolved.company,
+            resolved.period_label,
+            resolved.as_of,
+        )
+
+    def write(self) -> bytes:
+        self.title()
+        for section in self.blueprint.document.sections:
+            self.section(section)
+        return self.to_bytes()
 
     def title(self) -> None:
         document = self.blueprint.document
@@ -223,7 +287,7 @@ class _DocumentWriter:
         blank_rows = model.document_rows or min(model.rows, BLANK_TABLE_ROWS)
         count = max(len(rows), labels) or blank_rows
         table = self.new_table(count + 1, self.widths(columns, rows))
-        self.header_row(table.rows[0], columns)
+        self.header_cells(table.rows[0], [column.header for column in columns])
         for index, row in enumerate(table.rows[1:]):
             values = rows[index] if index < len(rows) else {}
             for cell, column in zip(row.cells, columns, strict=True):
@@ -282,27 +346,6 @@ class _DocumentWriter:
         widths = [width - width % EMU_PER_TWIP for width in widths]
         widths[-1] += (total - total % EMU_PER_TWIP) - sum(widths)
         return widths
-
-    def header_row(self, row: Any, columns: list[Column]) -> None:
-        fill = self.theme.primary.lstrip("#")
-        text_colour = _rgb(self.theme.on(self.theme.primary))
-        for cell, column in zip(row.cells, columns, strict=True):
-            _cell_text(cell, column.header, bold=True, colour=text_colour)
-            _shade(cell, fill)
-        _repeat_as_header(row)
-
-    def new_table(self, rows: int, widths: list[int]) -> Any:
-        table = self.doc.add_table(rows=rows, cols=len(widths))
-        table.style = self.doc.styles["Table Grid"]
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        table.autofit = False
-        _fixed_layout(table)
-        for grid_col, width in zip(table._tbl.tblGrid.gridCol_lst, widths, strict=True):
-            grid_col.w = Emu(width)
-        for row in table.rows:
-            for cell, width in zip(row.cells, widths, strict=True):
-                cell.width = Emu(width)
-        return table
 
     def display(self, value: Any, kind: str, decimals: int | None) -> str:
         """A value as a person would write it on the printed form."""
