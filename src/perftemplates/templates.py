@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from perftemplates.blueprint.brand import Brand
 from perftemplates.blueprint.load import builtin_ids, builtin_path, load_blueprint
 from perftemplates.blueprint.model import Blueprint
 from perftemplates.blueprint.resolve import ResolveError, Variant, resolve
@@ -67,10 +68,11 @@ def render(
     fmt: Format,
     as_of: dt.date,
     overrides: dict[str, str] | None = None,
+    brand: Brand | None = None,
 ) -> bytes:
     """One file of a template as bytes."""
     try:
-        resolved = resolve(template.blueprint, variant, overrides, as_of)
+        resolved = resolve(template.blueprint, variant, overrides, as_of, brand)
     except ResolveError as exc:
         lines = [f"{template.path}: {problem.message}" for problem in exc.problems]
         raise InputError("\n".join(lines)) from None

@@ -48,14 +48,14 @@ def test_values_and_keys_remember_line_and_column():
 def test_position_falls_back_to_the_nearest_ancestor():
     source = load_source("bp.yaml", "sheets:\n  - key: goals\n")
 
-    assert source.position(("sheets", 0, "blocks", 2, "table")) == (2, 5)
+    assert source.position(("sheets", 0, "blocks", 2, "table")) == ("bp.yaml", 2, 5)
 
 
 def test_position_of_a_key_prefers_the_key_over_its_value():
     source = load_source("bp.yaml", "sheets:\n  - key:\n      goals\n")
 
-    assert source.position(("sheets", 0, "key"), key=True) == (2, 5)
-    assert source.position(("sheets", 0, "key")) == (3, 7)
+    assert source.position(("sheets", 0, "key"), key=True) == ("bp.yaml", 2, 5)
+    assert source.position(("sheets", 0, "key")) == ("bp.yaml", 3, 7)
 
 
 def test_problem_names_file_place_and_path():

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from perftemplates.blueprint.checks import check_blueprint
 from perftemplates.blueprint.model import Blueprint
+from perftemplates.blueprint.override import is_override, merge
 from perftemplates.blueprint.yamlsource import Loc, Source, load_source
 from perftemplates.errors import BlueprintError, InputError, Problem
 
@@ -35,9 +36,15 @@ def builtin_path(template_id: str) -> Path:
     return path
 
 
-def load_blueprint(path: Path | str, text: str | None = None) -> Blueprint:
-    """Load, type-check and cross-check one blueprint file."""
-    source = load_source(path, text)
+def load_blueprint(
+    path: Path | str, text: str | None = None, neighbours: dict[str, Path] | None = None
+) -> Blueprint:
+    """Load, type-check and cross-check a blueprint file or an override file.
+
+    An override's `extends:` names a file (relative to the override), or an id:
+    one of `neighbours` (other overrides by id) first, else a built-in.
+    """
+    source = load_merged(Path(path), text, neighbours or {}, ())
     if not isinstance(source.data, dict):
         problem = source.problem((), "a blueprint is a mapping of keys")
         raise BlueprintError([*source.problems, problem])
@@ -53,7 +60,58 @@ def load_blueprint(path: Path | str, text: str | None = None) -> Blueprint:
 
 
 def _in_order(problems: list[Problem]) -> list[Problem]:
-    return sorted(dict.fromkeys(problems), key=lambda p: (p.line, p.column))
+    return sorted(dict.fromkeys(problems), key=lambda p: (p.file, p.line, p.column))
+
+
+def load_merged(
+    path: Path, text: str | None, neighbours: dict[str, Path], chain: tuple[Path, ...]
+) -> Source:
+    """The YAML of `path`, merged over what it extends if it is an override."""
+    source = load_source(path, text)
+    if not is_override(source.data):
+        return source
+    base_path = _extended_path(source, path, neighbours, chain)
+    base = load_merged(base_path, None, neighbours, (*chain, path.resolve()))
+    return merge(base, source)
+
+
+def override_id(path: Path) -> str | None:
+    """The id a blueprint or override file will have, without loading its base."""
+    data = load_source(path).data
+    if not isinstance(data, dict):
+        return None
+    extends = data.get("extends")
+    if isinstance(data.get("id"), str):
+        return data["id"]
+    if isinstance(extends, str) and not extends.endswith((".yaml", ".yml")):
+        return extends
+    return None
+
+
+def _extended_path(
+    source: Source, path: Path, neighbours: dict[str, Path], chain: tuple[Path, ...]
+) -> Path:
+    extends = source.data["extends"]
+    loc = ("extends",)
+    if not isinstance(extends, str) or not extends.strip():
+        raise BlueprintError([source.problem(loc, "expected a template id or a file")])
+    if extends.endswith((".yaml", ".yml")):
+        target = path.parent / extends
+        if not target.is_file():
+            raise BlueprintError([source.problem(loc, f"no such file: {target}")])
+    elif extends in neighbours and neighbours[extends].resolve() != path.resolve():
+        target = neighbours[extends]
+    else:
+        try:
+            target = builtin_path(extends)
+        except InputError as exc:
+            raise BlueprintError([source.problem(loc, str(exc))]) from None
+    if target.resolve() in (*chain, path.resolve()):
+        names = " -> ".join(p.name for p in (*chain, path.resolve(), target.resolve()))
+        raise BlueprintError(
+            [source.problem(loc, f"overrides extend each other in a circle: {names}")]
+        )
+    return target
 
 
 def pydantic_problems(

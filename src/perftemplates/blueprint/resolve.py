@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from perftemplates.blueprint.brand import Brand
 from perftemplates.blueprint.model import Blueprint, Column, Field_, Parameter, Table
 from perftemplates.blueprint.standard import standard_settings
 from perftemplates.blueprint.textrender import TextError, evaluate, render_text
@@ -21,6 +22,7 @@ from perftemplates.blueprint.values import ValueProblem, convert
 from perftemplates.blueprint.yamlsource import Loc
 
 Variant = Literal["blank", "example"]
+PEOPLE_TABLE = "people"
 # Keys whose values are data, not author text: never rendered as templates.
 DATA_KEYS = {"example", "blank", "default", "example_settings"}
 
@@ -37,6 +39,8 @@ class Resolved:
     groups: dict[tuple[str, str], list[str]]
     locations: dict[int, Loc] = field(default_factory=dict)
     as_of: dt.date = dt.date(2026, 1, 1)
+    brand: Brand = field(default_factory=Brand)
+    period: dict[str, Any] = field(default_factory=dict)
 
     @property
     def company(self) -> str:
@@ -44,10 +48,7 @@ class Resolved:
 
     @property
     def period_label(self) -> str:
-        year, quarter = self.values.get("fiscal_year"), self.values.get("quarter")
-        if self.blueprint.period == "quarter" and year and quarter:
-            return f"FY{year} {quarter}"
-        return f"FY{year}" if year and self.blueprint.period == "year" else ""
+        return str(self.period.get("label") or "")
 
     def tables(self) -> list[Table]:
         return [
@@ -91,21 +92,51 @@ class ResolveError(ValueError):
         super().__init__("; ".join(problem.message for problem in problems))
 
 
-def default_context(as_of: dt.date, fy_start_month: int = 1) -> dict[str, Any]:
-    """Values every blueprint's text may use, before any company profile."""
-    fiscal_year = as_of.year + (
-        1 if fy_start_month > 1 and as_of.month >= fy_start_month else 0
-    )
-    fiscal_month = (as_of.month - fy_start_month) % 12
+def default_context(as_of: dt.date, brand: Brand) -> dict[str, Any]:
+    """Values every blueprint's text may use: `{{ company.name }}`, `{{ today }}`."""
+    start = brand.fiscal_year_start
+    fiscal_year = as_of.year + (1 if start > 1 and as_of.month >= start else 0)
+    fiscal_month = (as_of.month - start) % 12
     return {
-        "company": "",
+        "company": {
+            "name": brand.company,
+            "currency": brand.currency,
+            "fiscal_year_start": start,
+        },
         "team": "",
         "owner": "",
-        "fy_start_month": fy_start_month,
+        "fy_start_month": start,
         "fiscal_year": fiscal_year,
         "quarter": f"Q{fiscal_month // 3 + 1}",
         "today": as_of,
     }
+
+
+def period_of(values: dict[str, Any], period: str) -> dict[str, Any]:
+    """The period's label, first and last day from the settings' values.
+
+    A fiscal year is named by the calendar year in which it ends.
+    """
+    start_month = int(values.get("fy_start_month") or 1)
+    year = int(values.get("fiscal_year") or 0)
+    if not year or period == "none":
+        return {"label": "", "start": None, "end": None}
+    first = dt.date(year - (1 if start_month > 1 else 0), start_month, 1)
+    months, label = 12, f"FY{year}"
+    if period == "quarter":
+        number = int(str(values.get("quarter") or "Q1")[1:])
+        first, months = _add_months(first, 3 * (number - 1)), 3
+        label += f" Q{number}"
+    return {
+        "label": label,
+        "start": first,
+        "end": _add_months(first, months) - dt.timedelta(days=1),
+    }
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def resolve(
@@ -113,28 +144,48 @@ def resolve(
     variant: Variant = "blank",
     overrides: dict[str, str] | None = None,
     as_of: dt.date | None = None,
+    brand: Brand | None = None,
 ) -> Resolved:
     """Decide everything about one file; raise ResolveError listing every problem."""
     as_of = as_of or dt.date.today()
+    brand = brand or Brand()
     overrides = dict(overrides or {})
     problems: list[Finding] = []
-    context = default_context(as_of)
+    context = default_context(as_of, brand)
     parameters = _parameters(blueprint.parameters, overrides, context, problems)
     context.update(parameters)
     settings = standard_settings(blueprint.period) + list(blueprint.settings)
-    values = _setting_values(blueprint, settings, variant, overrides, context, problems)
+    examples = blueprint.example_settings if variant == "example" else {}
+    if brand.from_profile:
+        # The company's own name and fiscal year hold in every variant.
+        examples = {
+            k: v for k, v in examples.items() if k not in ("company", "fy_start_month")
+        }
+    standard_count = len(settings) - len(blueprint.settings)
+    values = _setting_values(
+        settings, standard_count, examples, overrides, context, problems
+    )
     for key in overrides:
         message = f"--set {key}: no parameter or setting is called '{key}'"
         problems.append(Finding((), message))
     if problems:
         # Everything after this depends on the values: stop before follow-on noise.
         raise ResolveError(problems)
-    context.update({key: value for key, value in values.items() if key in context})
+    context.update(
+        {
+            key: values[key]
+            for key in ("team", "owner", "fy_start_month", "fiscal_year", "quarter")
+            if key in values
+        }
+    )
+    context["period"] = period_of(values, blueprint.period)
+    context["settings"] = dict(values)
     context["month_name"] = _month_namer(int(values.get("fy_start_month") or 1))
     renderer = _Renderer(context, problems)
     expanded = renderer.blueprint(blueprint, parameters)
     if problems:
         raise ResolveError(problems)
+    _fill_people(expanded, brand)
     return Resolved(
         blueprint=expanded,
         variant=variant,
@@ -145,6 +196,8 @@ def resolve(
         groups=renderer.groups,
         locations=renderer.locations,
         as_of=as_of,
+        brand=brand,
+        period=context["period"],
     )
 
 
@@ -195,9 +248,9 @@ def _within(
 
 
 def _setting_values(
-    blueprint: Blueprint,
     settings: list[Field_],
-    variant: Variant,
+    standard_count: int,
+    examples: dict[str, Any],
     overrides: dict[str, str],
     context: dict[str, Any],
     problems: list[Finding],
@@ -206,9 +259,7 @@ def _setting_values(
     for index, setting in enumerate(settings):
         if setting.formula:
             continue
-        raw = setting.default
-        if variant == "example":
-            raw = blueprint.example_settings.get(setting.key, raw)
+        raw = examples.get(setting.key, setting.default)
         given = setting.key in overrides
         raw = overrides.pop(setting.key, raw)
         try:
@@ -217,10 +268,26 @@ def _setting_values(
             _within(value, setting.choices, setting.min, setting.max)
             values[setting.key] = value
         except (TextError, ValueProblem) as exc:
-            loc = ("settings", index - len(settings) + len(blueprint.settings))
+            loc = ("settings", index - standard_count)
             label = f"--set {setting.key}" if given else f"setting {setting.key}"
             problems.append(Finding(loc, f"{label}: {exc}"))
     return values
+
+
+def _fill_people(blueprint: Blueprint, brand: Brand) -> None:
+    """The company's people fill the blank People table, the owner drop-downs' list."""
+    if not brand.people:
+        return
+    for sheet in blueprint.sheets:
+        for block in sheet.blocks:
+            table = block.table
+            if table is None or table.key != PEOPLE_TABLE:
+                continue
+            keys = [column.key for column in table.columns]
+            table.blank = [
+                dict(zip(keys, person, strict=False)) for person in brand.people
+            ]
+            table.rows = max(table.rows, len(brand.people))
 
 
 def _unknown_column(table: str, key: str, columns: dict[str, Column]) -> str:

@@ -13,7 +13,7 @@ PERIOD_TEXT = (
 def standard_settings(period: str) -> list[Field_]:
     """The settings placed at the top of every Settings sheet."""
     fields = [
-        Field_(key="company", label="Company", default="{{ company }}"),
+        Field_(key="company", label="Company", default="{{ company.name }}"),
         Field_(key="team", label="Team", default="{{ team }}"),
         Field_(key="owner", label="Owner", default="{{ owner }}"),
         Field_(

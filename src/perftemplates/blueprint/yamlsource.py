@@ -28,20 +28,22 @@ class Source:
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # For data merged from several files: the file each position is in.
+    files: dict[Loc, str] = field(default_factory=dict)
 
-    def position(self, loc: Loc, *, key: bool = False) -> tuple[int, int]:
-        """Line and column of `loc`, or of its nearest ancestor that has one."""
+    def position(self, loc: Loc, *, key: bool = False) -> tuple[str, int, int]:
+        """File, line and column of `loc`, or of its nearest ancestor that has one."""
         for end in range(len(loc), -1, -1):
             part = loc[:end]
             if key and part in self.keys:
-                return self.keys[part]
+                return (self.files.get(part, self.path), *self.keys[part])
             if part in self.values:
-                return self.values[part]
-        return (1, 1)
+                return (self.files.get(part, self.path), *self.values[part])
+        return (self.path, 1, 1)
 
     def problem(self, loc: Loc, what: str, *, key: bool = False) -> Problem:
-        line, column = self.position(loc, key=key)
-        return Problem(self.path, line, column, where(loc), what)
+        path, line, column = self.position(loc, key=key)
+        return Problem(path, line, column, where(loc), what)
 
 
 def where(loc: Loc) -> str:

@@ -21,7 +21,6 @@ from docx.shared import Cm, Emu, Pt, RGBColor
 
 from perftemplates.blueprint.model import Box, Column, Field_, Page, Section, Table
 from perftemplates.blueprint.resolve import Resolved
-from perftemplates.money import CURRENCIES
 from perftemplates.render.package import normalize_zip
 from perftemplates.text import clean
 from perftemplates.theme import Theme
@@ -30,6 +29,7 @@ PAGE_SIZES = {"A4": (Cm(21.0), Cm(29.7)), "Letter": (Emu(7772400), Emu(10058400)
 MARGIN = Cm(1.8)
 PROMPT_COLOUR = RGBColor(0x75, 0x75, 0x75)
 BLANK_TABLE_ROWS = 6
+LOGO_HEIGHT = Cm(0.8)
 EMU_PER_TWIP = 635
 TABLE_FONT = Pt(9)
 # Widest usual advance of a character at 9 pt, bold and regular, and a cell's
@@ -39,11 +39,9 @@ CHAR_PT = 5.8
 CELL_PADDING_PT = 14
 
 
-def render_document(
-    resolved: Resolved, theme: Theme | None = None, currency: str = "USD"
-) -> bytes:
+def render_document(resolved: Resolved) -> bytes:
     """The Word document for a resolved template, as bytes."""
-    writer = _DocumentWriter(resolved, theme or Theme(), currency)
+    writer = _DocumentWriter(resolved)
     return writer.write()
 
 
@@ -58,12 +56,13 @@ class WordBuilder:
         company: str,
         period: str,
         as_of: dt.date,
+        logo: bytes | None = None,
     ):
         self.theme = theme
         self.doc = new_document()
         self.page_setup(page)
         self.styles()
-        self.header_and_footer(title, company, period)
+        self.header_and_footer(title, company, period, logo)
         self.properties(title, company, as_of)
 
     def to_bytes(self) -> bytes:
@@ -97,7 +96,9 @@ class WordBuilder:
             style.font.color.rgb = _rgb(self.theme.primary)
         self.doc.styles["Title"].font.color.rgb = _rgb(self.theme.primary)
 
-    def header_and_footer(self, title: str, company: str, period: str) -> None:
+    def header_and_footer(
+        self, title: str, company: str, period: str, logo: bytes | None
+    ) -> None:
         # The built-in Header and Footer styles carry tab stops for Letter paper;
         # replace them with ones that match this page.
         width = self.text_width()
@@ -108,6 +109,9 @@ class WordBuilder:
             stops.add_tab_stop(Emu(width), WD_TAB_ALIGNMENT.RIGHT)
         section = self.doc.sections[0]
         header = section.header.paragraphs[0]
+        if logo:
+            header.add_run().add_picture(io.BytesIO(logo), height=LOGO_HEIGHT)
+            header.add_run(" ")
         header.add_run(clean(company))
         header.add_run("\t" + clean(title))
         header.add_run("\t" + clean(period))
@@ -173,18 +177,22 @@ class WordBuilder:
 
 
 class _DocumentWriter(WordBuilder):
-    def __init__(self, resolved: Resolved, theme: Theme, currency: str):
+    def __init__(self, resolved: Resolved):
         self.resolved = resolved
         self.blueprint = resolved.blueprint
-        self.currency = currency
+        self.brand = resolved.brand
         self.example = resolved.variant == "example"
+        page = self.blueprint.document.page
+        if self.brand.page_size:
+            page = page.model_copy(update={"size": self.brand.page_size})
         super().__init__(
-            theme,
-            self.blueprint.document.page,
+            self.brand.theme,
+            page,
             self.blueprint.title,
             resolved.company,
             resolved.period_label,
             resolved.as_of,
+            self.brand.logo,
         )
 
     def write(self) -> bytes:
@@ -354,15 +362,14 @@ class _DocumentWriter(WordBuilder):
         if isinstance(value, dt.datetime):
             value = value.date()
         if isinstance(value, dt.date):
-            return value.isoformat()
+            return self.brand.date_text(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return str(value)
         if kind == "percent":
             return f"{_round(value * 100, decimals or 0):,} %"
         if kind == "currency":
-            symbol, minor = CURRENCIES.get(self.currency, (self.currency + " ", 2))
-            places = minor if decimals is None else decimals
-            return f"{symbol}{_round(value, places):,}"
+            places = self.brand.currency_decimals if decimals is None else decimals
+            return self.brand.money(float(_round(value, places)), places)
         if kind == "integer":
             return str(_round(value, 0))
         if decimals is not None:

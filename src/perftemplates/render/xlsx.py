@@ -38,9 +38,8 @@ from perftemplates.layout import (
     plan,
     quote_sheet,
 )
-from perftemplates.money import currency_format
 from perftemplates.text import clean
-from perftemplates.theme import Theme, status_colour
+from perftemplates.theme import status_colour
 
 WIDTHS = {
     "text": 24,
@@ -65,18 +64,11 @@ PROTECTION = {
 }
 
 
-def render_workbook(
-    resolved: Resolved,
-    theme: Theme | None = None,
-    currency: str = "USD",
-    date_format: str = "yyyy-mm-dd",
-) -> bytes:
+def render_workbook(resolved: Resolved) -> bytes:
     """The workbook for a resolved template, as bytes."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        data = _WorkbookWriter(
-            resolved, theme or Theme(), currency, date_format
-        ).write()
+        data = _WorkbookWriter(resolved).write()
     if caught:
         raise RenderError(f"{resolved.blueprint.id}: XlsxWriter: {caught[0].message}")
     return data
@@ -107,14 +99,11 @@ class _Checked:
 
 
 class _WorkbookWriter:
-    def __init__(
-        self, resolved: Resolved, theme: Theme, currency: str, date_format: str
-    ):
+    def __init__(self, resolved: Resolved):
         self.resolved = resolved
         self.blueprint = resolved.blueprint
-        self.theme = theme
-        self.currency = currency
-        self.date_format = date_format
+        self.brand = resolved.brand
+        self.theme = resolved.brand.theme
         self.layout: Layout = plan(resolved)
         self.buffer = io.BytesIO()
         options = {
@@ -184,13 +173,13 @@ class _WorkbookWriter:
         if kind == "percent":
             return "0" + places + "%"
         if kind == "currency":
-            return currency_format(self.currency, decimals)
+            return self.brand.currency_format(decimals)
         if kind == "integer":
             return "0"
         if kind == "number":
             return "#,##0" + places if decimals is not None else "General"
         if kind == "date":
-            return self.date_format
+            return self.brand.date_format
         return "@" if kind in ("text", "longtext", "choice") else "General"
 
     def define_names(self) -> None:
@@ -202,14 +191,22 @@ class _WorkbookWriter:
         sheet = _Checked(
             self.book.add_worksheet(title), f"{self.blueprint.id}: {title}"
         )
-        sheet.set_paper(PAPER[self.blueprint.document.page.size])
+        sheet.set_paper(
+            PAPER[self.brand.page_size or self.blueprint.document.page.size]
+        )
         if orientation == "landscape":
             sheet.set_landscape()
         else:
             sheet.set_portrait()
         sheet.fit_to_pages(1, 0)
         sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
-        sheet.set_header(self.header_text(title), {"scale_with_doc": False})
+        header_options: dict[str, Any] = {"scale_with_doc": False}
+        if self.brand.logo:
+            header_options |= {
+                "image_left": "logo.png",
+                "image_data_left": io.BytesIO(self.brand.logo),
+            }
+        sheet.set_header(self.header_text(title), header_options)
         sheet.set_footer(
             "&L" + _header_escape(clean(self.blueprint.title)[:100]) + "&RPage &P of &N"
         )
@@ -222,7 +219,8 @@ class _WorkbookWriter:
         # Cut before escaping: a cut through '&&' would swallow the next section.
         company = _header_escape(clean(self.resolved.company)[:80])
         period = _header_escape(self.resolved.period_label)
-        return f"&L{company}&C{_header_escape(title)}&R{period}"
+        logo = "&G " if self.brand.logo else ""
+        return f"&L{logo}{company}&C{_header_escape(title)}&R{period}"
 
     def sheet_title(
         self, sheet: Any, title: str, guide: str, width: tuple[int, float]
@@ -262,10 +260,17 @@ class _WorkbookWriter:
     # The guide sheet
 
     def guide_sheet(self) -> None:
-        sheet = self.worksheet(GUIDE_TITLE, "portrait", self.theme.accent)
+        sheet = self.worksheet(GUIDE_TITLE, "portrait", self.theme.primary)
         sheet.set_column(1, 1, 26)
         sheet.set_column(2, 2, 70)
-        self.sheet_title(sheet, self.blueprint.title, self.blueprint.summary, (2, 96))
+        title = self.blueprint.title
+        if self.resolved.company:
+            title = f"{clean(self.resolved.company)}: {title}"
+        self.sheet_title(sheet, title, self.blueprint.summary, (2, 96))
+        if self.brand.logo:
+            sheet.insert_image(
+                0, 3, "logo.png", {"image_data": io.BytesIO(self.brand.logo)}
+            )
         row = FIRST_BLOCK_ROW
         heading = self.format(bold=True, font_color=self.theme.primary, font_size=11)
         body = self.format(text_wrap=True)
@@ -299,7 +304,9 @@ class _WorkbookWriter:
 
     def sheet(self, sheet_model: Sheet) -> None:
         sheet = self.worksheet(
-            sheet_model.title, sheet_model.orientation, sheet_model.tab_colour
+            sheet_model.title,
+            sheet_model.orientation,
+            sheet_model.tab_colour or self.theme.accent,
         )
         width = self.set_widths(sheet, sheet_model)
         self.sheet_title(sheet, sheet_model.title, sheet_model.guide, width)
@@ -700,7 +707,7 @@ class _WorkbookWriter:
     # The settings sheet
 
     def settings_sheet(self) -> None:
-        sheet = self.worksheet(SETTINGS_TITLE, "portrait", self.theme.primary)
+        sheet = self.worksheet(SETTINGS_TITLE, "portrait", "#808080")
         sheet.set_column(FIRST_COL, FIRST_COL, 36)
         sheet.set_column(FIRST_COL + 1, FIRST_COL + 1, 16)
         sheet.set_column(FIRST_COL + 2, FIRST_COL + 2, 60)
