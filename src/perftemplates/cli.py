@@ -12,6 +12,14 @@ from perftemplates.frameworks import FUNCTIONS, STAGES
 
 VARIANT = click.Choice(["blank", "example"])
 FORMAT = click.Choice(["xlsx", "docx"])
+COMPANY = click.option(
+    "--company",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A company profile (company.yaml): name, logo, colours, fiscal year.",
+)
+AS_OF = click.option(
+    "--as-of", help="Build date YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)."
+)
 
 
 @click.group()
@@ -56,18 +64,18 @@ def list_templates() -> None:
     metavar="KEY=VALUE",
     help="Set a parameter or setting, such as --set quarter=Q4.",
 )
-@click.option(
-    "--as-of", help="Build date YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)."
-)
+@COMPANY
+@AS_OF
 def render(
     template: str,
     variant: str,
     fmt: tuple[str, ...],
     out: Path,
     settings: tuple[str, ...],
+    company: Path | None,
     as_of: str | None,
 ) -> None:
-    """Render TEMPLATE (a built-in id or a blueprint file) into --out."""
+    """Render TEMPLATE (a built-in id, a blueprint or an override file) into --out."""
     from perftemplates.output import write_atomic
     from perftemplates.templates import build_date, file_name, find_template
     from perftemplates.templates import render as render_file
@@ -75,8 +83,9 @@ def render(
     found = find_template(template)
     date = build_date(as_of)
     overrides = _parse_settings(settings)
+    brand = _brand(company)
     files = {
-        f: render_file(found, variant, f, date, overrides)
+        f: render_file(found, variant, f, date, overrides, brand)
         for f in fmt or ("xlsx", "docx")
     }
     for kind, data in files.items():
@@ -93,14 +102,22 @@ def render(
     show_default=True,
 )
 @click.option(
-    "--as-of", help="Build date YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)."
+    "--blueprints",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A folder of overrides and blueprints packed in place of the built-ins "
+    "they extend.",
 )
-def pack(out: Path, as_of: str | None) -> None:
+@COMPANY
+@AS_OF
+def pack(
+    out: Path, blueprints: Path | None, company: Path | None, as_of: str | None
+) -> None:
     """Write every template, both variants and formats, a manifest and a zip."""
     from perftemplates.pack import MANIFEST_NAME, ZIP_NAME, build_pack
-    from perftemplates.templates import build_date, builtin_templates
+    from perftemplates.templates import build_date, pack_templates
 
-    entries = build_pack(builtin_templates(), out, build_date(as_of))
+    templates = pack_templates(blueprints)
+    entries = build_pack(templates, out, build_date(as_of), _brand(company))
     total = sum(entry.bytes for entry in entries)
     click.echo(
         f"wrote {len(entries)} files ({total:,} bytes), {MANIFEST_NAME} and "
@@ -119,9 +136,14 @@ def pack(out: Path, as_of: str | None) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write the recommended templates' pack here.",
 )
-@click.option("--as-of", help="Build date YYYY-MM-DD for --pack.")
+@COMPANY
+@AS_OF
 def recommend(
-    stage: str | None, function: str | None, pack_dir: Path | None, as_of: str | None
+    stage: str | None,
+    function: str | None,
+    pack_dir: Path | None,
+    company: Path | None,
+    as_of: str | None,
 ) -> None:
     """Frameworks that suit a company's stage and a team's function."""
     from perftemplates.frameworks import recommend as choose
@@ -139,7 +161,9 @@ def recommend(
 
         ids = [t for item in found for t in item.framework.templates]
         templates_found = [find_template(template_id) for template_id in ids]
-        entries = build_pack(templates_found, pack_dir, build_date(as_of))
+        entries = build_pack(
+            templates_found, pack_dir, build_date(as_of), _brand(company)
+        )
         click.echo(f"wrote {len(entries)} files to {pack_dir}")
 
 
@@ -147,12 +171,19 @@ def recommend(
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
 )
-def validate(files: tuple[Path, ...]) -> None:
-    """Check blueprint FILES and print every problem found."""
+@COMPANY
+def validate(files: tuple[Path, ...], company: Path | None) -> None:
+    """Check blueprint and override FILES (and --company) and print every problem."""
     from perftemplates.blueprint.load import load_blueprint
     from perftemplates.errors import BlueprintError
 
     problems = []
+    if company:
+        try:
+            _brand(company)
+            click.echo(f"{company}: OK")
+        except BlueprintError as exc:
+            problems += exc.problems
     for path in files:
         try:
             load_blueprint(path)
@@ -161,6 +192,54 @@ def validate(files: tuple[Path, ...]) -> None:
             problems += exc.problems
     if problems:
         raise BlueprintError(problems)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("company.yaml"),
+    show_default=True,
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(out: Path, force: bool) -> None:
+    """Write a commented starter company profile."""
+    from perftemplates.starters import company_starter
+
+    _write_starter(out, company_starter(), force)
+
+
+@cli.command()
+@click.argument("template")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def customize(template: str, out: Path | None, force: bool) -> None:
+    """Write a commented starter override of TEMPLATE showing each kind of change."""
+    from perftemplates.starters import override_starter
+    from perftemplates.templates import find_template
+
+    found = find_template(template)
+    _write_starter(
+        out or Path(f"{found.id}-custom.yaml"), override_starter(found), force
+    )
+
+
+def _write_starter(path: Path, text: str, force: bool) -> None:
+    from perftemplates.errors import InputError
+    from perftemplates.output import write_atomic
+
+    if path.exists() and not force:
+        raise InputError(f"{path} already exists; use --force to overwrite it")
+    write_atomic(path, text.encode("utf-8"))
+    click.echo(f"wrote {path}")
+
+
+def _brand(company: Path | None):
+    if company is None:
+        return None
+    from perftemplates.company import load_company
+
+    return load_company(company).brand()
 
 
 def _parse_settings(settings: tuple[str, ...]) -> dict[str, str]:

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from perftemplates.blueprint.brand import Brand
 from perftemplates.errors import InputError
 from perftemplates.output import sha256, write_atomic
 from perftemplates.render.guide import render_guide
@@ -28,18 +29,20 @@ class Entry:
     sha256: str
 
 
-def build_pack(templates: list[Template], out_dir: Path, as_of: dt.date) -> list[Entry]:
+def build_pack(
+    templates: list[Template], out_dir: Path, as_of: dt.date, brand: Brand | None = None
+) -> list[Entry]:
     """Render everything in memory first, so bad input leaves `out_dir` untouched."""
     _refuse_shared_ids(templates)
     files: list[tuple[Entry, bytes]] = []
     for template in templates:
         for fmt in FORMATS:
             for variant in VARIANTS:
-                data = render(template, variant, fmt, as_of)
+                data = render(template, variant, fmt, as_of, brand=brand)
                 name = file_name(template.id, variant, fmt)
                 entry = Entry(template.id, variant, fmt, name, len(data), sha256(data))
                 files.append((entry, data))
-    guide = render_guide(as_of)
+    guide = render_guide(as_of, brand)
     files.append(
         (Entry("guide", "guide", "docx", GUIDE_NAME, len(guide), sha256(guide)), guide)
     )

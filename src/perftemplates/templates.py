@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Literal
 
 from perftemplates.blueprint.brand import Brand
-from perftemplates.blueprint.load import builtin_ids, builtin_path, load_blueprint
+from perftemplates.blueprint.load import (
+    builtin_ids,
+    builtin_path,
+    load_blueprint,
+    override_id,
+)
 from perftemplates.blueprint.model import Blueprint
 from perftemplates.blueprint.resolve import ResolveError, Variant, resolve
 from perftemplates.errors import InputError
@@ -31,17 +36,37 @@ class Template:
         return self.blueprint.id
 
 
-def find_template(name: str) -> Template:
-    """A built-in template by id, or a blueprint file by path."""
+def find_template(name: str, neighbours: dict[str, Path] | None = None) -> Template:
+    """A built-in template by id, or a blueprint or override file by path."""
     looks_like_file = name.endswith((".yaml", ".yml")) or os.sep in name
     path = Path(name) if looks_like_file else builtin_path(name)
     if looks_like_file and not path.is_file():
         raise InputError(f"{name}: no such blueprint file")
-    return Template(path, load_blueprint(path))
+    return Template(path, load_blueprint(path, neighbours=neighbours))
 
 
 def builtin_templates() -> list[Template]:
     return [find_template(template_id) for template_id in builtin_ids()]
+
+
+def pack_templates(folder: Path | None) -> list[Template]:
+    """The built-ins, with the blueprints and overrides in `folder` in their place.
+
+    An override keeps the id of what it extends unless it sets its own, so it
+    replaces that built-in; a new id adds a template.
+    """
+    if folder is None:
+        return builtin_templates()
+    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    neighbours = {}
+    for path in files:
+        template_id = override_id(path)
+        if template_id:
+            neighbours.setdefault(template_id, path)
+    own = [find_template(str(path), neighbours) for path in files]
+    replaced = {template.id for template in own}
+    kept = [find_template(i) for i in builtin_ids() if i not in replaced]
+    return kept + own
 
 
 def build_date(as_of: str | None = None) -> dt.date:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from perftemplates.blueprint.brand import Brand
 from perftemplates.blueprint.model import Page
 from perftemplates.frameworks import FRAMEWORKS, FUNCTIONS, STAGES
 from perftemplates.render.docx import WordBuilder
-from perftemplates.theme import Theme
 
 TITLE = "Choosing a goal-setting framework"
 
@@ -40,18 +40,11 @@ COMPARISON = [
 ]
 
 
-def render_guide(
-    as_of: dt.date, theme: Theme | None = None, company: str = ""
-) -> bytes:
+def render_guide(as_of: dt.date, brand: Brand | None = None) -> bytes:
     """The framework guide as .docx bytes."""
-    word = WordBuilder(
-        theme or Theme(),
-        Page(size="A4", orientation="portrait"),
-        TITLE,
-        company,
-        "",
-        as_of,
-    )
+    brand = brand or Brand()
+    page = Page(size=brand.page_size or "A4", orientation="portrait")
+    word = WordBuilder(brand.theme, page, TITLE, brand.company, "", as_of, brand.logo)
     doc = word.doc
     doc.add_heading(TITLE, level=0)
     doc.add_paragraph(
