@@ -136,7 +136,7 @@ def test_set_unknown_name_is_refused(okr_only, run, tmp_path):
     assert code == 2
     assert err == (
         f"Error: {okr_only / 'okr.yaml'}: --set wekes: "
-        "no parameter or setting is called 'wekes'\n"
+        "no parameter, setting or input field is called 'wekes'\n"
     )
 
 

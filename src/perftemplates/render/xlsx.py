@@ -521,6 +521,7 @@ class _WorkbookWriter:
         self, sheet: Any, title: str, table: Table, row: int, values: dict[str, Any]
     ) -> None:
         place = self.layout.tables[table.key]
+        self.fit_row_height(sheet, row, table.columns, values)
         for column in table.columns:
             col = place.columns[column.key]
             if column.formula:
@@ -543,6 +544,22 @@ class _WorkbookWriter:
             else:
                 fmt = self.value_format(column.type, column.decimals, is_input=True)
                 self.write_value(sheet, row, col, values.get(column.key), fmt)
+
+    def fit_row_height(
+        self, sheet: Any, row: int, columns: list[Column], values: dict[str, Any]
+    ) -> None:
+        """A row tall enough for its longest wrapped text (no program does it)."""
+        lines = 1
+        for column in columns:
+            value = values.get(column.key)
+            if column.type == "longtext" and isinstance(value, str):
+                per_line = max(8, int((column.width or WIDTHS["longtext"]) * 1.1))
+                lines = max(
+                    lines,
+                    sum(-(-len(part) // per_line) or 1 for part in value.split("\n")),
+                )
+        if lines > 1:
+            sheet.set_row(row, 13 * lines + 2)
 
     def sparkline(
         self, sheet: Any, title: str, table: Table, column: Column, row: int, col: int
