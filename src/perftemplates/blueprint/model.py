@@ -173,6 +173,8 @@ class Chart(Strict):
     x_title: str = ""
     y_title: str = ""
     percent_axis: bool = False
+    y_min: float | None = None
+    y_max: float | None = None
     width: int = 640
     height: int = 300
 

@@ -290,7 +290,8 @@ class _DocumentWriter(WordBuilder):
 
     def table(self, model: Table, keys: list[str] | None) -> None:
         columns = self.document_columns(model, keys)
-        rows = self.resolved.rows(model) if self.example else []
+        # Blank rows hold defaults worth printing too (a scorecard's perspectives).
+        rows = self.resolved.rows(model)
         labels = max((len(c.values) for c in columns if c.values), default=0)
         blank_rows = model.document_rows or min(model.rows, BLANK_TABLE_ROWS)
         count = max(len(rows), labels) or blank_rows
@@ -435,15 +436,18 @@ def _writing_line(paragraph: Any) -> None:
     paragraph.paragraph_format.space_after = Pt(0)
     paragraph.paragraph_format.line_spacing = Pt(20)
     borders = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for key, value in (
-        ("val", "single"),
-        ("sz", "4"),
-        ("space", "1"),
-        ("color", "BFBFBF"),
-    ):
-        bottom.set(qn(f"w:{key}"), value)
-    borders.append(bottom)
+    # Adjacent paragraphs with the same borders are drawn as one box; a 'between'
+    # border keeps a line under each of them.
+    for side in ("bottom", "between"):
+        line = OxmlElement(f"w:{side}")
+        for key, value in (
+            ("val", "single"),
+            ("sz", "4"),
+            ("space", "1"),
+            ("color", "BFBFBF"),
+        ):
+            line.set(qn(f"w:{key}"), value)
+        borders.append(line)
     paragraph._p.get_or_add_pPr().append(borders)
 
 

@@ -435,6 +435,10 @@ class _WorkbookWriter:
         y_axis: dict[str, Any] = {"name": clean(chart.y_title)} if chart.y_title else {}
         if chart.percent_axis:
             y_axis |= {"num_format": "0%", "min": 0}
+        if chart.y_min is not None:
+            y_axis["min"] = chart.y_min
+        if chart.y_max is not None:
+            y_axis["max"] = chart.y_max
         if y_axis and chart.type != "pie":
             made.set_y_axis(y_axis)
         made.set_size({"width": chart.width, "height": chart.height})
