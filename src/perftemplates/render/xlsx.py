@@ -431,7 +431,8 @@ class _WorkbookWriter:
         made.set_title({"name": clean(chart.title)})
         made.set_legend({"position": "bottom"})
         if chart.x_title:
-            made.set_x_axis({"name": clean(chart.x_title)})
+            category_axis = made.set_y_axis if chart.type == "bar" else made.set_x_axis
+            category_axis({"name": clean(chart.x_title)})
         y_axis: dict[str, Any] = {"name": clean(chart.y_title)} if chart.y_title else {}
         if chart.percent_axis:
             y_axis |= {"num_format": "0%", "min": 0}
@@ -439,7 +440,10 @@ class _WorkbookWriter:
             y_axis["min"] = chart.y_min
         if chart.y_max is not None:
             y_axis["max"] = chart.y_max
-        if y_axis and chart.type != "pie":
+        # A bar chart lies on its side: its values run along the x axis.
+        if y_axis and chart.type == "bar":
+            made.set_x_axis(y_axis)
+        elif y_axis and chart.type != "pie":
             made.set_y_axis(y_axis)
         made.set_size({"width": chart.width, "height": chart.height})
         sheet.insert_chart(row, FIRST_COL, made)
