@@ -255,6 +255,35 @@ def test_example_row_with_a_misspelt_column_suggests_the_right_one(
     ]
 
 
+def test_filter_on_a_misspelt_column_suggests_the_right_one(
+    mini_text, write_blueprint, locate
+):
+    text = mini_text.replace(
+        "      table: goals\n", "      table: goals\n      filter: {stat: Open}\n"
+    )
+    path = write_blueprint(text)
+    line, column = locate(text, "stat: Open}")
+
+    assert load_problems(path) == [
+        f"{path}:{line}:{column}: document.sections[0].filter.stat: "
+        "unknown column of goals 'stat'; did you mean 'state'?"
+    ]
+
+
+def test_filter_without_a_table_is_a_load_error(mini_text, write_blueprint, locate):
+    text = mini_text.replace(
+        "      fields: [country, limit]\n",
+        "      fields: [country, limit]\n      filter: {state: Open}\n",
+    )
+    path = write_blueprint(text)
+    line, column = locate(text, "{state: Open}")
+
+    assert load_problems(path) == [
+        f"{path}:{line}:{column}: document.sections[1].filter: "
+        "filter needs a table to filter"
+    ]
+
+
 # Text is text
 
 

@@ -202,6 +202,22 @@ def test_blank_variant_shows_prompts_in_grey_italics_and_no_answers(
     assert ANSWER not in [p.text for p in document.paragraphs]
 
 
+def test_each_writing_line_is_drawn_and_stays_with_its_question(
+    mini_text, render_blueprint, read_document
+):
+    document = read_document(render_blueprint(mini_text, fmt="docx"))
+
+    paragraphs = document.paragraphs
+    index = [p.text for p in paragraphs].index(PROMPT)
+    question, lines = paragraphs[index], paragraphs[index + 1 : index + 4]
+    for line in lines:
+        borders = line._p.pPr.find(qn("w:pBdr"))
+        # Adjacent paragraphs with one border share it; `between` splits them.
+        assert [child.tag for child in borders] == [qn("w:bottom"), qn("w:between")]
+    keep = [p.paragraph_format.keep_with_next for p in (question, *lines)]
+    assert keep == [True, True, True, False]
+
+
 def test_example_variant_answers_each_prompt(
     mini_text, render_blueprint, read_document
 ):
@@ -229,6 +245,28 @@ def test_example_table_shows_the_example_rows(
 
     rows = [[c.text for c in row.cells] for row in document.tables[0].rows]
     assert rows[1:] == [["Ship it", "Open", "10", "4", "6"]]
+
+
+@pytest.mark.parametrize("variant", ["blank", "example"])
+def test_filter_keeps_only_the_example_rows_it_names(
+    variant, mini_text, render_blueprint, read_document
+):
+    # A form about one goal prints that goal's rows of a table shared by several.
+    text = mini_text.replace(
+        "            - {name: Ship it, state: Open, target: 10, actual: 4, gap: 6}\n",
+        "            - {name: Ship it, state: Open, target: 10, actual: 4, gap: 6}\n"
+        "            - {name: Hire two, state: Done, target: 2, actual: 2, gap: 0}\n",
+    ).replace(
+        "      table: goals\n", "      table: goals\n      filter: {state: Done}\n"
+    )
+
+    document = read_document(render_blueprint(text, variant, "docx"))
+
+    rows = [[c.text for c in row.cells] for row in document.tables[0].rows]
+    if variant == "example":
+        assert rows[1:] == [["Hire two", "Done", "2", "2", "0"]]
+    else:
+        assert rows[1:] == [[""] * 5] * 4
 
 
 def test_okr_example_answers_the_check_in_questions(okr_file, read_document):
@@ -306,3 +344,5 @@ def test_canvas_boxes_are_a_grid_of_framed_areas(
     else:
         assert [p.text for p in product.paragraphs[2:]] == ["", ""]
     assert canvas.rows[1].cells[0].paragraphs[0].text == "Risks"
+    for row in canvas.rows:  # a box is never cut in two by a page break
+        assert row._tr.trPr.find(qn("w:cantSplit")) is not None

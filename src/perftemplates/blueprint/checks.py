@@ -216,6 +216,14 @@ class _Checker:
                         key,
                         keys,
                     )
+            columns = [column.key for column in table.columns]
+            for key in section.filter:
+                if key not in columns:
+                    message = _unknown(f"column of {table.key}", key, columns)
+                    loc = self.loc(section, "filter", key)
+                    self.problems.append(Finding(loc, message, at_key=True))
+        elif section.filter:
+            self.report(self.loc(section, "filter"), "filter needs a table to filter")
         for key in section.fields or []:
             if key not in self.names:
                 self.unknown(

@@ -256,8 +256,10 @@ class Section(Strict):
 
     `prompts` are guiding questions shown lighter with room to write in the blank
     variant; `answers` are the worked example's answers to them. `table` prints a
-    table of the workbook (blank rows or the example rows); `fields` prints fields;
-    `boxes` lays out a canvas of framed areas, `box_columns` to a row.
+    table of the workbook (blank rows or the example rows); `filter` keeps only the
+    rows whose columns print as the given text, such as `{goal: G1}` for a
+    form about one goal of several; `fields` prints fields; `boxes` lays out a canvas
+    of framed areas, `box_columns` to a row.
     """
 
     heading: str
@@ -267,11 +269,12 @@ class Section(Strict):
     answers: list[str] = []
     table: str | None = None
     columns: list[str] | None = None
+    filter: dict[Key, str] = {}
     fields: list[str] | None = None
     lines: int = Field(default=3, ge=0, le=20)
     page_break: bool = False
     boxes: list[Box] = []
-    box_columns: int = Field(default=2, ge=1, le=4)
+    box_columns: int = Field(default=2, ge=1, le=5)
     only_if: str | None = None
 
 

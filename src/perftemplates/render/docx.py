@@ -224,14 +224,19 @@ class _DocumentWriter(WordBuilder):
             self.doc.add_page_break()
         self.doc.add_heading(clean(section.heading), level=section.level)
         if section.text:
-            self.doc.add_paragraph(clean(section.text))
+            text = self.doc.add_paragraph(clean(section.text))
+            # An introduction stays on the page of what it introduces.
+            text.paragraph_format.keep_with_next = bool(
+                section.prompts or section.fields or section.table or section.boxes
+            )
         for index, prompt in enumerate(section.prompts):
             answer = section.answers[index] if index < len(section.answers) else ""
             self.prompt(prompt, answer, section.lines)
         if section.fields:
             self.fields_table(section.fields)
         if section.table:
-            self.table(self.resolved.table(section.table), section.columns)
+            table = self.resolved.table(section.table)
+            self.table(table, section.columns, section.filter)
         if section.boxes:
             self.boxes(section.boxes, section.box_columns)
 
@@ -240,6 +245,8 @@ class _DocumentWriter(WordBuilder):
         rows = -(-len(boxes) // per_row)
         width = self.text_width() // per_row
         table = self.new_table(rows, [width - width % EMU_PER_TWIP] * per_row)
+        for row in table.rows:
+            _cant_split(row)
         cells = [cell for row in table.rows for cell in row.cells]
         for cell, box in zip(cells, boxes, strict=False):
             _cell_text(cell, box.title, bold=True, colour=_rgb(self.theme.primary))
@@ -266,8 +273,11 @@ class _DocumentWriter(WordBuilder):
         if self.example and answer:
             self.doc.add_paragraph(clean(answer))
             return
-        for _ in range(lines):
-            _writing_line(self.doc.add_paragraph())
+        for index in range(lines):
+            line = self.doc.add_paragraph()
+            _writing_line(line)
+            # A question and its lines stay on one page.
+            line.paragraph_format.keep_with_next = index < lines - 1
 
     def fields_table(self, keys: list[str]) -> None:
         fields = {item.key: item for item in self.resolved.fields()}
@@ -288,10 +298,14 @@ class _DocumentWriter(WordBuilder):
             value = None
         return self.display(value, item.type, item.decimals)
 
-    def table(self, model: Table, keys: list[str] | None) -> None:
+    def table(
+        self, model: Table, keys: list[str] | None, where: dict[str, str]
+    ) -> None:
         columns = self.document_columns(model, keys)
         # Blank rows hold defaults worth printing too (a scorecard's perspectives).
         rows = self.resolved.rows(model)
+        if where:
+            rows = [row for row in rows if self.matches(row, model, where)]
         labels = max((len(c.values) for c in columns if c.values), default=0)
         blank_rows = model.document_rows or min(model.rows, BLANK_TABLE_ROWS)
         count = max(len(rows), labels) or blank_rows
@@ -311,6 +325,14 @@ class _DocumentWriter(WordBuilder):
             if not values:
                 _row_height(row, Cm(0.8))
         self.doc.add_paragraph()
+
+    def matches(self, row: dict[str, Any], model: Table, where: dict[str, str]) -> bool:
+        """True if every column named in `where` prints as the text given for it."""
+        by_key = {column.key: column for column in model.columns}
+        return all(
+            self.display(row.get(key), by_key[key].type, by_key[key].decimals) == text
+            for key, text in where.items()
+        )
 
     def document_columns(self, model: Table, keys: list[str] | None) -> list[Column]:
         by_key = {column.key: column for column in model.columns}
@@ -463,6 +485,11 @@ def _repeat_as_header(row: Any) -> None:
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
     row._tr.get_or_add_trPr().append(header)
+
+
+def _cant_split(row: Any) -> None:
+    """Keep a table row on one page: a framed box is never cut in two."""
+    row._tr.get_or_add_trPr().insert(0, OxmlElement("w:cantSplit"))
 
 
 def _row_height(row: Any, height: int) -> None:
