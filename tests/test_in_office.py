@@ -102,3 +102,14 @@ def test_pages_render_to_png(office, pdfs, tmp_path):
         pages = office.pdf_to_png(pdf, tmp_path / name, dpi=30)
         assert len(pages) == office.pdf_page_count(pdf)
         assert all(page.stat().st_size > 1000 for page in pages), name
+
+
+# Templates whose design fixes a page count: the canvas fits one landscape page and
+# the organizer has its vision on one page and its traction on the next.
+DESIGNED_PAGES = {"north-star": 1, "eos-vto": 2}
+
+
+@pytest.mark.parametrize("template_id", sorted(DESIGNED_PAGES))
+def test_documents_have_the_page_count_their_design_intends(template_id, office, pdfs):
+    for name in (f"{template_id}.docx", f"{template_id}-example.docx"):
+        assert office.pdf_page_count(pdfs[name]) == DESIGNED_PAGES[template_id], name
