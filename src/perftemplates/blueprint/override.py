@@ -392,9 +392,7 @@ def _check_removed_columns(merged: Merge) -> None:
         else:
             continue
         for user in users:
-            merged.report(
-                entry_loc, f"removes {what}, but the formula of {user} uses it"
-            )
+            merged.report(entry_loc, f"removes {what}, but {_formula_of(user)} uses it")
 
 
 def _formulas(data: Any) -> list[tuple[str, str]]:
@@ -410,7 +408,17 @@ def _formulas(data: Any) -> list[tuple[str, str]]:
         text = _get(data, loc).get("formula")
         if text:
             found.append((str(key), text))
+    for sheet in data.get("sheets") or []:
+        for block in sheet.get("blocks") or []:
+            for check in (block or {}).get("checks") or []:
+                if isinstance(check, dict) and check.get("when"):
+                    name = check.get("message", "a check")
+                    found.append((f"the check '{name}'", check["when"]))
     return found
+
+
+def _formula_of(user: str) -> str:
+    return user if user.startswith("the check") else f"the formula of {user}"
 
 
 def _uses(text: str, table: str, column: str, user: str) -> bool:
