@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from babel.numbers import get_currency_precision, get_currency_symbol, list_currencies
 from PIL import Image
@@ -17,13 +17,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     field_validator,
 )
 
 from perftemplates.blueprint.brand import DATE_FORMATS, Brand
 from perftemplates.blueprint.load import pydantic_problems
+from perftemplates.blueprint.model import Colour
 from perftemplates.blueprint.yamlsource import load_source
 from perftemplates.errors import BlueprintError
 from perftemplates.theme import Theme
@@ -31,7 +31,6 @@ from perftemplates.theme import Theme
 MAX_LOGO_BYTES = 5 * 1024 * 1024
 # File signatures: what a PNG or JPEG file starts with, whatever its name says.
 IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpeg"}
-Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 # A logo prints half an inch tall: 144 pixels at 288 dots per inch keep it sharp.
 LOGO_PIXELS = 144
 LOGO_DPI = 288

@@ -6,6 +6,14 @@ that stored result without recalculating. This module evaluates the blueprint fo
 language over a resolved template, cell by cell where the layout puts it, with the
 semantics on which Excel and LibreOffice agree.
 
+Where they differ, the result is Excel's. LibreOffice treats TRUE and FALSE as the
+numbers 1 and 0 (TRUE>"abc" is FALSE there, TRUE&"" is "1", SUMPRODUCT counts TRUE
+as 1), writes 1E+20 as 1E+020, and gives 1 for 0^0, "0" for TEXT(-0.4,"0") and
+#VALUE! for INDEX past its range (Excel: #NUM!, "-0", #REF!). Text is ordered by code
+point after case folding, not by a language's collation, which puts symbols such as
+"⚠" before letters. IF, IFERROR and CHOOSE inside SUMPRODUCT work element by element,
+as in LibreOffice and Excel 365; Excel 2016 needs an array formula for that.
+
 Values are plain Python: float for numbers (dates are serial numbers), str, bool,
 None for an empty cell and CellError for an error value. A reference to more than one
 cell is an Area; what an array formula computes from it is an Array. Formulas compile
@@ -18,10 +26,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import repeat
 from typing import Any, NamedTuple
@@ -29,7 +38,9 @@ from typing import Any, NamedTuple
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from perftemplates.blueprint import formula as fx
+from perftemplates.blueprint.model import Column, Table
 from perftemplates.blueprint.resolve import Resolved
+from perftemplates.blueprint.values import convert
 from perftemplates.layout import FIRST_COL, Layout, quote_sheet
 from perftemplates.text import clean
 
@@ -66,7 +77,7 @@ class CircularReferenceError(ValueError):
 class _Failure(Exception):
     """Carries an error value out of a computation to where it becomes the result."""
 
-    def __init__(self, error: CellError):
+    def __init__(self, error: CellError) -> None:
         self.error = error
 
 
@@ -80,9 +91,12 @@ class Area(NamedTuple):
     c2: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Array:
-    """A rows x cols block of values in reading order, as array formulas compute."""
+    """A rows x cols block of values in reading order, as array formulas compute.
+
+    Arrays compare by identity, so that a computed one can key a remembered result.
+    """
 
     rows: int
     cols: int
@@ -100,6 +114,7 @@ class At(NamedTuple):
 
 Run = Callable[["_Book", At], Any]
 MULTI = frozenset([Area, Array])
+CONSTANT = fx.Number | fx.Text | fx.Boolean
 
 
 def formula_values(resolved: Resolved, layout: Layout) -> dict[Key, Any]:
@@ -232,8 +247,14 @@ def _compare(a: Any, b: Any) -> int:
 
 
 def _equal(a: Any, b: Any) -> bool:
-    if type(a) is str and type(b) is str:
-        return a == b or a.casefold() == b.casefold()
+    # The common cases first: [id]="" and key_results.objective=[objective].
+    kind = type(a)
+    if kind is str and type(b) is str:
+        return a == b or (a != "" != b and a.casefold() == b.casefold())
+    if kind is float and type(b) is float:
+        return a == b or _approx_equal(a, b)
+    if a is None and type(b) is not CellError:
+        return b in (None, "", 0.0)  # FALSE too, which equals 0.0 in Python
     return _compare(a, b) == 0
 
 
@@ -309,24 +330,22 @@ UNARY: dict[str, Callable[[Any], Any]] = {
 
 def _broadcast(function: Callable[..., Any], values: list[Any]) -> Any:
     """`function` applied element by element over the Arrays among `values`."""
-    arrays = [value for value in values if type(value) is Array]
-    if not arrays:
+    shapes = {(v.rows, v.cols) for v in values if type(v) is Array}
+    if not shapes:
         return function(*values)
-    rows = _stretch(array.rows for array in arrays)
-    cols = _stretch(array.cols for array in arrays)
-    columns = [_cells_of(value, rows, cols) for value in values]
+    # A size of 1 stretches to any other; of unequal sizes the larger one wins.
+    rows = max(rows for rows, _ in shapes)
+    cols = max(cols for _, cols in shapes)
     try:
+        columns = [_cells_of(value, rows, cols) for value in values]
         items = list(map(function, *columns))
     except _Failure:
         # Rare: some element is an error; compute again keeping each error in place.
         columns = [_cells_of(value, rows, cols) for value in values]
-        items = [_guarded(function, elements) for elements in zip(*columns)]
+        items = [
+            _guarded(function, elements) for elements in zip(*columns, strict=True)
+        ]
     return Array(rows, cols, items)
-
-
-def _stretch(sizes: Iterable[int]) -> int:
-    # A size of 1 stretches to any other; unequal sizes give the larger one.
-    return max(sizes)
 
 
 def _cells_of(value: Any, rows: int, cols: int) -> Iterable[Any]:
@@ -360,6 +379,7 @@ def _as_array(value: Any) -> Array:
 # "⚠*" (wildcards), a number, an empty cell (matches 0).
 
 CRITERION = re.compile(r"(<>|<=|>=|=|<|>)?(.*)$", re.DOTALL)
+WILDCARDS = {"*": ".*", "?": "."}
 ORDER = {
     "<": lambda c: c < 0,
     ">": lambda c: c > 0,
@@ -378,11 +398,12 @@ def _criterion(value: Any) -> Callable[[Any], bool]:
         return lambda item: type(item) is float and _approx_equal(item, number)
     if type(value) is bool:
         return lambda item: item is value
-    operator, operand = CRITERION.match(value).groups()
-    if operator in ORDER:
-        return _ordered(ORDER[operator], operand)
-    matches = _matches(operand, exact=operator == "=")
-    if operator == "<>":
+    sign, operand = CRITERION.match(value).groups()
+    if sign in ORDER:
+        return _ordered(ORDER[sign], operand)
+    # "=" and "<>" alone test for a truly empty cell; "" also matches empty text.
+    matches = _matches(operand, exact=sign is not None)
+    if sign == "<>":
         return lambda item: not matches(item)
     return matches
 
@@ -390,17 +411,20 @@ def _criterion(value: Any) -> Callable[[Any], bool]:
 def _matches(operand: str, exact: bool) -> Callable[[Any], bool]:
     """Equality with `operand`: '' is an empty cell (or empty text unless `exact`)."""
     if operand == "":
-        return (lambda item: item is None) if exact else (lambda item: item in ("", None))
-    number = _parse_number(operand)
+        if exact:
+            return lambda item: item is None
+        return lambda item: item in ("", None)
     if operand.upper() in ("TRUE", "FALSE"):
         truth = operand.upper() == "TRUE"
         return lambda item: item is truth
     text = _wildcard(operand)
+    number = _parse_number(operand)
     if number is None:
         return lambda item: type(item) is str and text(item)
     return lambda item: (
-        type(item) is float and _approx_equal(item, number)
-    ) or (type(item) is str and text(item))
+        (type(item) is float and _approx_equal(item, number))
+        or (type(item) is str and text(item))
+    )
 
 
 def _ordered(test: Callable[[int], bool], operand: str) -> Callable[[Any], bool]:
@@ -418,9 +442,7 @@ def _wildcard(pattern: str) -> Callable[[str], bool]:
         return lambda text: text.casefold() == folded
     parts = re.findall(r"~[*?~]|\*|\?|[^*?~]+|~", pattern)
     regex = "".join(
-        ".*" if part == "*" else "." if part == "?" else re.escape(part[-1])
-        if part.startswith("~")
-        else re.escape(part)
+        WILDCARDS.get(part) or re.escape(part[-1:] if part[0] == "~" else part)
         for part in parts
     )
     compiled = re.compile(regex, re.IGNORECASE | re.DOTALL)
@@ -462,8 +484,10 @@ def _averageifs(total: Any, *args: Any) -> float:
 
 def _picked(array: Array, hits: list[bool]) -> list[float]:
     """The numbers of `array` where `hits` is true; an error there is the result."""
+    if len(array.items) != len(hits):
+        raise _Failure(VALUE)  # SUMIFS' range to sum has another size
     found = []
-    for hit, item in zip(hits, array.items, strict=False):
+    for hit, item in zip(hits, array.items, strict=True):
         if hit and type(item) is float:
             found.append(item)
         elif hit and type(item) is CellError:
@@ -559,18 +583,20 @@ def _sumproduct(*args: Any) -> float:
     arrays = [_as_array(arg) for arg in args]
     if any((a.rows, a.cols) != (arrays[0].rows, arrays[0].cols) for a in arrays):
         raise _Failure(VALUE)
-    products = []
-    for items in zip(*(array.items for array in arrays)):
-        product = 1.0
-        for item in items:
-            if type(item) is float:
-                product *= item
-            elif type(item) is CellError:
-                raise _Failure(item)
-            else:
-                product = 0.0
-        products.append(product)
+    products = _factors(arrays[0].items)
+    for array in arrays[1:]:
+        products = list(map(operator.mul, products, _factors(array.items)))
     return _finite(math.fsum(products))
+
+
+def _factors(items: list[Any]) -> list[float]:
+    return [item if type(item) is float else _factor(item) for item in items]
+
+
+def _factor(item: Any) -> float:
+    if type(item) is CellError:
+        raise _Failure(item)
+    return 0.0
 
 
 def _truths(args: tuple[Any, ...]) -> list[bool]:
@@ -599,10 +625,15 @@ def _vector(array: Any) -> list[Any]:
     return array.items
 
 
-def _match(lookup: Any, array: Any, kind: Any = 1.0) -> float:
+def _sought(lookup: Any) -> Any:
+    """A lookup value; an empty cell or an error finds nothing."""
     if lookup is None or type(lookup) is CellError:
         raise _Failure(NA if lookup is None else lookup)
-    items = _vector(array)
+    return lookup
+
+
+def _match(lookup: Any, array: Any, kind: Any = 1.0) -> float:
+    lookup, items = _sought(lookup), _vector(array)
     kind = _num(kind)
     if kind == 0:
         return float(_exact(lookup, items) + 1)
@@ -645,21 +676,37 @@ def _sorted_position(lookup: Any, items: list[Any], descending: bool) -> int:
     return found
 
 
-def _index(array: Any, row: Any, col: Any = None) -> Any:
-    array = _as_array(array)
+def _index(source: Any, row: Any, col: Any = None) -> Any:
+    """A cell of a range (a reference, so ROW(INDEX(...)) works) or of an array."""
+    rows, cols = _shape(source)
     row = _int(row)
     col = None if col is None else _int(col)
-    if col is None and array.rows == 1:
+    if col is None and rows == 1:
         row, col = 1, row  # one index into a single row picks a column
-    elif col is None and array.cols == 1:
+    elif col is None and cols == 1:
         col = 1
     elif col is None:
         raise _Failure(REF)
     if row < 0 or col < 0:
         raise _Failure(VALUE)
-    if row > array.rows or col > array.cols:
+    if row > rows or col > cols:
         raise _Failure(REF)
-    return _part(array, row, col)
+    if type(source) is Area:
+        return _sub_area(source, row, col)
+    return _part(_as_array(source), row, col)
+
+
+def _shape(value: Any) -> tuple[int, int]:
+    if type(value) is Area:
+        return value.r2 - value.r1 + 1, value.c2 - value.c1 + 1
+    return (value.rows, value.cols) if type(value) is Array else (1, 1)
+
+
+def _sub_area(area: Area, row: int, col: int) -> Area:
+    """One cell, or with 0 for the row or column, the whole column or row."""
+    r1, r2 = (area.r1, area.r2) if row == 0 else (area.r1 + row - 1,) * 2
+    c1, c2 = (area.c1, area.c2) if col == 0 else (area.c1 + col - 1,) * 2
+    return Area(area.sheet, r1, c1, r2, c2)
 
 
 def _part(array: Array, row: int, col: int) -> Any:
@@ -679,9 +726,7 @@ def _vlookup(lookup: Any, table: Any, col: Any, approximate: Any = True) -> Any:
         raise _Failure(VALUE)
     if col > table.cols:
         raise _Failure(REF)
-    first = table.items[:: table.cols]
-    if lookup is None or type(lookup) is CellError:
-        raise _Failure(NA if lookup is None else lookup)
+    first, lookup = table.items[:: table.cols], _sought(lookup)
     if _bool(approximate):
         row = _sorted_position(lookup, first, descending=False)
     else:
@@ -689,19 +734,11 @@ def _vlookup(lookup: Any, table: Any, col: Any, approximate: Any = True) -> Any:
     return table.items[row * table.cols + col - 1]
 
 
-def _lookup(lookup: Any, array: Any, result: Any = None) -> Any:
-    if lookup is None or type(lookup) is CellError:
-        raise _Failure(NA if lookup is None else lookup)
-    array = _as_array(array)
-    if result is None and array.rows > 1 and array.cols > 1:
-        # The array form: search the first row or column, answer from the last.
-        wide = array.cols > array.rows
-        keys = array.items[: array.cols] if wide else array.items[:: array.cols]
-        answers = array.items[-array.cols :] if wide else array.items[array.cols - 1 :: array.cols]
-    else:
-        keys = _vector(array)
-        answers = keys if result is None else _vector(result)
-    position = _sorted_position(lookup, keys, descending=False)
+def _lookup(lookup: Any, keys: Any, answers: Any = None) -> Any:
+    """LOOKUP's vector form: the answer beside the last key not past `lookup`."""
+    keys = _vector(keys)
+    answers = keys if answers is None else _vector(answers)
+    position = _sorted_position(_sought(lookup), keys, descending=False)
     if position >= len(answers):
         raise _Failure(NA)
     return answers[position]
@@ -722,9 +759,10 @@ def _rounded(number: Any, places: Any, mode: str) -> float:
     number, places = _num(number), _int(places)
     exact = Decimal(f"{number:.15g}")
     step = Decimal(1).scaleb(-places)
-    return float(exact.quantize(step, rounding=mode) if places >= 0 else (
-        (exact / step).quantize(Decimal(1), rounding=mode) * step
-    ))
+    try:
+        return float((exact / step).quantize(Decimal(1), rounding=mode) * step)
+    except InvalidOperation:
+        return number  # more places than the number has digits: nothing to round
 
 
 def _round(number: Any, places: Any) -> float:
@@ -846,10 +884,8 @@ def _networkdays(start: Any, end: Any, holidays: Any = None) -> float:
         first, last, sign = last, first, -1.0
     days = (last - first).days + 1
     weeks, rest = divmod(days, 7)
-    count = weeks * 5 + sum(
-        1 for n in range(rest) if (first.weekday() + n) % 7 < 5
-    )
-    off = {_date_of(item) for item in _numbers((holidays,)) if item is not None}
+    count = weeks * 5 + sum(1 for n in range(rest) if (first.weekday() + n) % 7 < 5)
+    off = {_date_of(item) for item in _numbers((holidays,))}
     count -= sum(1 for day in off if first <= day <= last and day.weekday() < 5)
     return sign * count
 
@@ -891,6 +927,8 @@ def _rept(text: Any, times: Any) -> str:
 
 def _text_function(value: Any, pattern: Any) -> str:
     pattern = _text(pattern)
+    if type(value) is bool:
+        return _text(value)
     if type(value) is str:
         number = _parse_number(value)
         if number is None:
@@ -905,6 +943,7 @@ def _text_function(value: Any, pattern: Any) -> str:
 DATE_PART = re.compile(r"yyyy|yy|mmmm|mmm|mm|m|dddd|ddd|dd|d", re.IGNORECASE)
 NUMBER_PART = re.compile(r"([#0,]*[#0])?(\.[#0]*)?")
 LITERAL = re.compile(r'"([^"]*)"|\\(.)')
+QUOTED = re.compile(r'("[^"]*"|\\.)')
 
 
 @lru_cache(maxsize=256)
@@ -922,28 +961,30 @@ def _formatter(pattern: str) -> Callable[[float], str] | None:
 
 def _date_text(number: float, pattern: str) -> str:
     day = _date_of(number)
-    pieces = re.split(r'("[^"]*"|\\.)', pattern)
-    return "".join(
-        piece[1:-1] if piece.startswith('"') else piece[1:] if piece.startswith("\\")
-        else DATE_PART.sub(lambda part: _date_part(day, part[0].lower()), piece)
-        for piece in pieces
-    )
+    return "".join(_date_piece(day, piece) for piece in QUOTED.split(pattern))
 
 
-def _date_part(day: dt.date, part: str) -> str:
-    names = {
-        "yyyy": f"{day.year:04d}",
-        "yy": f"{day.year % 100:02d}",
-        "mmmm": calendar.month_name[day.month],
-        "mmm": calendar.month_abbr[day.month],
-        "mm": f"{day.month:02d}",
-        "m": str(day.month),
-        "dddd": calendar.day_name[day.weekday()],
-        "ddd": calendar.day_abbr[day.weekday()],
-        "dd": f"{day.day:02d}",
-        "d": str(day.day),
-    }
-    return names[part]
+def _date_piece(day: dt.date, piece: str) -> str:
+    """A piece of a date format: quoted text, an escaped character or date parts."""
+    if piece.startswith('"'):
+        return piece[1:-1]
+    if piece.startswith("\\"):
+        return piece[1:]
+    return DATE_PART.sub(lambda part: DATE_PARTS[part[0].lower()](day), piece)
+
+
+DATE_PARTS: dict[str, Callable[[dt.date], str]] = {
+    "yyyy": lambda day: f"{day.year:04d}",
+    "yy": lambda day: f"{day.year % 100:02d}",
+    "mmmm": lambda day: calendar.month_name[day.month],
+    "mmm": lambda day: calendar.month_abbr[day.month],
+    "mm": lambda day: f"{day.month:02d}",
+    "m": lambda day: str(day.month),
+    "dddd": lambda day: calendar.day_name[day.weekday()],
+    "ddd": lambda day: calendar.day_abbr[day.weekday()],
+    "dd": lambda day: f"{day.day:02d}",
+    "d": lambda day: str(day.day),
+}
 
 
 def _number_formatter(pattern: str) -> Callable[[float], str] | None:
@@ -967,36 +1008,50 @@ def _number_formatter(pattern: str) -> Callable[[float], str] | None:
 
 def _fixed(number: float, whole: str, fraction: str) -> str:
     """`number` with the digits a pattern's whole and fraction parts ask for."""
-    exact = Decimal(f"{number:.15g}").quantize(
-        Decimal(1).scaleb(-len(fraction)), rounding=ROUND_HALF_UP
-    )
+    try:
+        exact = Decimal(f"{number:.15g}").quantize(
+            Decimal(1).scaleb(-len(fraction)), rounding=ROUND_HALF_UP
+        )
+    except InvalidOperation:  # more digits than Decimal's 28: too big to show
+        raise _Failure(VALUE) from None
     integer, _, decimals = f"{exact:f}".partition(".")
     optional = fraction.count("#")
     while optional and decimals.endswith("0"):
         decimals, optional = decimals[:-1], optional - 1
-    integer = integer.zfill(whole.count("0")) if integer != "0" else "0" * min(
-        1, whole.count("0")
-    )
-    if "," in whole:
-        integer = f"{int(integer or 0):,}" if integer else ""
+    integer = ("" if integer == "0" else integer).zfill(whole.count("0"))
+    if "," in whole and integer:
+        integer = f"{int(integer):,}"
     return integer + ("." + decimals if decimals else "")
 
 
 # The function library: each function with how its arguments are read.
 # v: a single value (a range meets the formula's row or column, or in an array
-# formula is taken element by element); r: a range or array, passed whole;
-# s: a range sized like the first argument (SUMIF's sum range).
+# formula is taken element by element); r: a range or array, passed whole as an
+# Array; a: a range kept as a reference (INDEX); s: a range sized like the first
+# argument (SUMIF's sum range).
 
 
 @dataclass(frozen=True)
 class Function:
+    """A spreadsheet function: its Python body and how each argument is read."""
+
     run: Callable[..., Any]
-    kinds: str
+    kinds: str  # one letter per parameter
     least: int
-    most: int | None  # None: any number, the last kind repeating
+    repeat: str = ""  # what further arguments are, repeating: "r", or "rv" in pairs
 
     def kinds_for(self, count: int) -> str:
-        return (self.kinds + self.kinds[-1] * count)[:count]
+        return (self.kinds + self.repeat * count)[:count]
+
+    def arity(self) -> str:
+        if self.repeat:
+            return f"at least {self.least}"
+        if len(self.kinds) == self.least:
+            return str(self.least)
+        return f"{self.least} to {len(self.kinds)}"
+
+    def accepts(self, count: int) -> bool:
+        return count >= self.least and (bool(self.repeat) or count <= len(self.kinds))
 
 
 def _is_error(value: Any) -> bool:
@@ -1004,72 +1059,62 @@ def _is_error(value: Any) -> bool:
 
 
 FUNCTIONS: dict[str, Function] = {
-    "ABS": Function(lambda x: abs(_num(x)), "v", 1, 1),
-    "AND": Function(lambda *a: all(_truths(a)), "r", 1, None),
-    "AVERAGE": Function(_average, "r", 1, None),
-    "AVERAGEIF": Function(_averageif, "rvs", 2, 3),
-    "AVERAGEIFS": Function(_averageifs, "rrv", 3, None),
-    "COLUMNS": Function(lambda a: float(_as_array(a).cols), "r", 1, 1),
-    "CONCATENATE": Function(lambda *a: "".join(map(_text, a)), "v", 1, None),
-    "COUNT": Function(_count, "r", 1, None),
-    "COUNTA": Function(_counta, "r", 1, None),
-    "COUNTBLANK": Function(_countblank, "r", 1, 1),
-    "COUNTIF": Function(_countif, "rv", 2, 2),
-    "COUNTIFS": Function(_countifs, "rv", 2, None),
-    "DATE": Function(_date, "v", 3, 3),
-    "DAY": Function(lambda x: float(_date_of(x).day), "v", 1, 1),
-    "EDATE": Function(_edate, "v", 2, 2),
-    "EOMONTH": Function(_eomonth, "v", 2, 2),
-    "INDEX": Function(_index, "rv", 2, 3),
-    "INT": Function(_int_function, "v", 1, 1),
-    "ISBLANK": Function(lambda x: x is None, "v", 1, 1),
-    "ISERROR": Function(_is_error, "v", 1, 1),
-    "ISNUMBER": Function(lambda x: type(x) is float, "v", 1, 1),
-    "ISTEXT": Function(lambda x: type(x) is str, "v", 1, 1),
-    "LEFT": Function(_left, "v", 1, 2),
-    "LEN": Function(lambda x: float(len(_text(x))), "v", 1, 1),
-    "LOOKUP": Function(_lookup, "vr", 2, 3),
-    "LOWER": Function(lambda x: _text(x).lower(), "v", 1, 1),
-    "MATCH": Function(_match, "vrv", 2, 3),
-    "MAX": Function(_max, "r", 1, None),
-    "MEDIAN": Function(_median, "r", 1, None),
-    "MID": Function(_mid, "v", 3, 3),
-    "MIN": Function(_min, "r", 1, None),
-    "MOD": Function(_mod, "v", 2, 2),
-    "MONTH": Function(lambda x: float(_date_of(x).month), "v", 1, 1),
-    "N": Function(_n, "v", 1, 1),
-    "NETWORKDAYS": Function(_networkdays, "vvr", 2, 3),
-    "NOT": Function(lambda x: not _bool(x), "v", 1, 1),
-    "OR": Function(lambda *a: any(_truths(a)), "r", 1, None),
-    "REPT": Function(_rept, "v", 2, 2),
-    "RIGHT": Function(_right, "v", 1, 2),
-    "ROUND": Function(_round, "v", 2, 2),
-    "ROUNDDOWN": Function(_rounddown, "v", 2, 2),
-    "ROUNDUP": Function(_roundup, "v", 2, 2),
-    "ROWS": Function(lambda a: float(_as_array(a).rows), "r", 1, 1),
-    "SIGN": Function(_sign, "v", 1, 1),
-    "SUM": Function(_sum, "r", 1, None),
-    "SUMIF": Function(_sumif, "rvs", 2, 3),
-    "SUMIFS": Function(_sumifs, "rrv", 3, None),
-    "SUMPRODUCT": Function(_sumproduct, "r", 1, None),
-    "TEXT": Function(_text_function, "v", 2, 2),
-    "TRIM": Function(_trim, "v", 1, 1),
-    "UPPER": Function(lambda x: _text(x).upper(), "v", 1, 1),
-    "VALUE": Function(_value, "v", 1, 1),
-    "VLOOKUP": Function(_vlookup, "vrvv", 3, 4),
-    "WEEKDAY": Function(_weekday, "v", 1, 2),
-    "WEEKNUM": Function(_weeknum, "v", 1, 2),
-    "YEAR": Function(lambda x: float(_date_of(x).year), "v", 1, 1),
+    "ABS": Function(lambda x: abs(_num(x)), "v", 1),
+    "AND": Function(lambda *a: all(_truths(a)), "", 1, "r"),
+    "AVERAGE": Function(_average, "", 1, "r"),
+    "AVERAGEIF": Function(_averageif, "rvs", 2),
+    "AVERAGEIFS": Function(_averageifs, "r", 3, "rv"),
+    "COLUMNS": Function(lambda a: float(_as_array(a).cols), "r", 1),
+    "CONCATENATE": Function(lambda *a: "".join(map(_text, a)), "", 1, "v"),
+    "COUNT": Function(_count, "", 1, "r"),
+    "COUNTA": Function(_counta, "", 1, "r"),
+    "COUNTBLANK": Function(_countblank, "r", 1),
+    "COUNTIF": Function(_countif, "rv", 2),
+    "COUNTIFS": Function(_countifs, "", 2, "rv"),
+    "DATE": Function(_date, "vvv", 3),
+    "DAY": Function(lambda x: float(_date_of(x).day), "v", 1),
+    "EDATE": Function(_edate, "vv", 2),
+    "EOMONTH": Function(_eomonth, "vv", 2),
+    "INDEX": Function(_index, "avv", 2),
+    "INT": Function(_int_function, "v", 1),
+    "ISBLANK": Function(lambda x: x is None, "v", 1),
+    "ISERROR": Function(_is_error, "v", 1),
+    "ISNUMBER": Function(lambda x: type(x) is float, "v", 1),
+    "ISTEXT": Function(lambda x: type(x) is str, "v", 1),
+    "LEFT": Function(_left, "vv", 1),
+    "LEN": Function(lambda x: float(len(_text(x))), "v", 1),
+    "LOOKUP": Function(_lookup, "vrr", 2),
+    "LOWER": Function(lambda x: _text(x).lower(), "v", 1),
+    "MATCH": Function(_match, "vrv", 2),
+    "MAX": Function(_max, "", 1, "r"),
+    "MEDIAN": Function(_median, "", 1, "r"),
+    "MID": Function(_mid, "vvv", 3),
+    "MIN": Function(_min, "", 1, "r"),
+    "MOD": Function(_mod, "vv", 2),
+    "MONTH": Function(lambda x: float(_date_of(x).month), "v", 1),
+    "N": Function(_n, "v", 1),
+    "NETWORKDAYS": Function(_networkdays, "vvr", 2),
+    "NOT": Function(lambda x: not _bool(x), "v", 1),
+    "OR": Function(lambda *a: any(_truths(a)), "", 1, "r"),
+    "REPT": Function(_rept, "vv", 2),
+    "RIGHT": Function(_right, "vv", 1),
+    "ROUND": Function(_round, "vv", 2),
+    "ROUNDDOWN": Function(_rounddown, "vv", 2),
+    "ROUNDUP": Function(_roundup, "vv", 2),
+    "ROWS": Function(lambda a: float(_as_array(a).rows), "r", 1),
+    "SIGN": Function(_sign, "v", 1),
+    "SUM": Function(_sum, "", 1, "r"),
+    "SUMIF": Function(_sumif, "rvs", 2),
+    "SUMIFS": Function(_sumifs, "r", 3, "rv"),
+    "TEXT": Function(_text_function, "vv", 2),
+    "TRIM": Function(_trim, "v", 1),
+    "UPPER": Function(lambda x: _text(x).upper(), "v", 1),
+    "VALUE": Function(_value, "v", 1),
+    "VLOOKUP": Function(_vlookup, "vrvv", 3),
+    "WEEKDAY": Function(_weekday, "vv", 1),
+    "WEEKNUM": Function(_weeknum, "vv", 1),
+    "YEAR": Function(lambda x: float(_date_of(x).year), "v", 1),
 }
-# SUMIFS-style criteria ranges alternate with criteria: r v r v ...
-CRITERIA_KINDS = {"COUNTIFS": "rv", "SUMIFS": "rv", "AVERAGEIFS": "rv"}
-
-
-def _kinds(name: str, function: Function, count: int) -> str:
-    if name in CRITERIA_KINDS:
-        pairs = CRITERIA_KINDS[name] * count
-        return ("r" + pairs)[:count] if name != "COUNTIFS" else pairs[:count]
-    return function.kinds_for(count)
 
 
 # Compiling a tree into closures run(book, at). In an array formula (the arguments
@@ -1082,9 +1127,18 @@ def _program(text: str) -> Run:
     return _compile(fx.parse(text), False)
 
 
+@lru_cache(maxsize=8192)
 def _compile(node: fx.Node, array: bool) -> Run:
-    if isinstance(node, fx.Number | fx.Text | fx.Boolean):
-        constant = float(node.value) if isinstance(node, fx.Number) else node.value
+    """A closure for the node; equal parts of formulas get the same closure."""
+    run = _compile_node(node, array)
+    if _reads_a_column(node) and _same_in_every_cell(node, array):
+        return _once_per_workbook(run)
+    return run
+
+
+def _compile_node(node: fx.Node, array: bool) -> Run:
+    if isinstance(node, CONSTANT):
+        constant = _constant(node)
         return lambda book, at: constant
     if isinstance(node, fx.RowRef):
         return _row_ref(node, whole=False)
@@ -1092,6 +1146,9 @@ def _compile(node: fx.Node, array: bool) -> Run:
         return lambda book, at: book.column(node.table, node.key)
     if isinstance(node, fx.NameRef):
         return _name_ref(node.name, whole=False)
+    if _is_double_negation(node):
+        # --x, how formulas turn TRUE/FALSE into 1/0: one step instead of two.
+        return _operator(_num, [node.operand.operand], array)
     if isinstance(node, fx.Unary):
         return _operator(UNARY[node.op], [node.operand], array)
     if isinstance(node, fx.Percent):
@@ -1099,6 +1156,96 @@ def _compile(node: fx.Node, array: bool) -> Run:
     if isinstance(node, fx.Binary):
         return _operator(BINARY[node.op], [node.left, node.right], array)
     return _call(node, array)
+
+
+def _constant(node: fx.Number | fx.Text | fx.Boolean) -> Any:
+    return float(node.value) if isinstance(node, fx.Number) else node.value
+
+
+def _is_double_negation(node: fx.Node) -> bool:
+    return (
+        isinstance(node, fx.Unary)
+        and node.op == "-"
+        and isinstance(node.operand, fx.Unary)
+        and node.operand.op == "-"
+    )
+
+
+# Work over whole columns is done once per workbook: a part of a formula that reads
+# nothing of its own row, such as --(kr_weekly.p_1<>"") in every row's SUMPRODUCT,
+# at its first use; a function or array operator over a column once for each set of
+# values it is given (key_results.objective=[objective] once per objective).
+
+
+def _reads_a_column(node: fx.Node) -> bool:
+    return not isinstance(node, fx.ColumnRef) and any(
+        isinstance(ref, fx.ColumnRef) for ref in fx.references(node)
+    )
+
+
+def _touches_a_column(node: fx.Node) -> bool:
+    """SUMPRODUCT, or an operator or function with a whole column as an operand."""
+    if isinstance(node, fx.Call):
+        parts: tuple[fx.Node, ...] = node.args
+        if node.name == "SUMPRODUCT":
+            return True
+    elif isinstance(node, fx.Binary):
+        parts = (node.left, node.right)
+    else:
+        parts = (node.operand,) if isinstance(node, fx.Unary | fx.Percent) else ()
+    return any(isinstance(part, fx.ColumnRef) for part in parts)
+
+
+def _same_in_every_cell(node: fx.Node, array: bool) -> bool:
+    """Whether the value cannot depend on the formula's cell: no [column] of its
+    row, no ROW() or COLUMN() of itself, no range meeting its row or column."""
+    if isinstance(node, fx.RowRef):
+        return False
+    if isinstance(node, fx.ColumnRef):
+        return array  # outside an array formula a column meets the formula's row
+    if isinstance(node, fx.Unary | fx.Percent):
+        return _same_in_every_cell(node.operand, array)
+    if isinstance(node, fx.Binary):
+        return _same_in_every_cell(node.left, array) and _same_in_every_cell(
+            node.right, array
+        )
+    if isinstance(node, fx.Call):
+        return _call_same_in_every_cell(node, array)
+    return True
+
+
+def _call_same_in_every_cell(node: fx.Call, array: bool) -> bool:
+    if node.name in ("ROW", "COLUMN") and not node.args:
+        return False
+    if node.name == "INDEX" and not array:
+        return False  # a whole row or column of it would meet the formula's row
+    array = array or node.name == "SUMPRODUCT"
+    function = FUNCTIONS.get(node.name)
+    kinds = function.kinds_for(len(node.args)) if function else "v" * len(node.args)
+    return all(
+        (kind in "ras" and isinstance(arg, fx.ColumnRef))
+        or _same_in_every_cell(arg, array)
+        for arg, kind in zip(node.args, kinds, strict=True)
+    )
+
+
+def _once_per_workbook(run: Run) -> Run:
+    def once(book: _Book, at: At) -> Any:
+        found = book.remembered.get(once, MISSING)
+        if found is MISSING:
+            try:
+                found = run(book, at)
+            except _Failure as failure:
+                found = failure.error
+            book.remembered[once] = found
+        return found
+
+    return once
+
+
+@lru_cache(maxsize=64)
+def _elementwise(function: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda *values: _broadcast(function, list(values))
 
 
 def _row_ref(ref: fx.RowRef, whole: bool) -> Run:
@@ -1120,7 +1267,9 @@ def _name_ref(name: str, whole: bool) -> Run:
         key = book.names.get(name.casefold())
         if key is None:
             return NAME
-        return Area(key[0], key[1], key[2], key[1], key[2]) if whole else book.value(key)
+        return (
+            Area(key[0], key[1], key[2], key[1], key[2]) if whole else book.value(key)
+        )
 
     return run
 
@@ -1134,16 +1283,23 @@ def _reference(node: fx.Node, array: bool) -> Run:
     return _compile(node, array)
 
 
-def _operator(function: Callable[..., Any], operands: list[fx.Node], array: bool) -> Run:
+def _operator(
+    function: Callable[..., Any], operands: list[fx.Node], array: bool
+) -> Run:
     runs = [_compile(operand, array) for operand in operands]
     if array:
-        return lambda book, at: _broadcast(
-            function, [book.whole(run(book, at)) for run in runs]
+        elementwise = _elementwise(function)
+        return lambda book, at: book.call(
+            elementwise, tuple([book.whole(run(book, at)) for run in runs])
         )
     if len(runs) == 1:
         (single,) = runs
         return lambda book, at: function(book.single(single(book, at), at))
     left, right = runs
+    if isinstance(operands[1], CONSTANT):
+        # [id]="" and the like: no call to fetch the constant.
+        constant = _constant(operands[1])
+        return lambda book, at: function(book.single(left(book, at), at), constant)
     return lambda book, at: function(
         book.single(left(book, at), at), book.single(right(book, at), at)
     )
@@ -1155,46 +1311,39 @@ def _call(node: fx.Call, array: bool) -> Run:
         return special(node, array)
     function = FUNCTIONS[node.name]
     count = len(node.args)
-    if count < function.least or (function.most is not None and count > function.most):
+    if not function.accepts(count):
         raise fx.FormulaError(
-            [f"{node.name} takes {_arity(function)} arguments; found {count}"]
+            [f"{node.name} takes {function.arity()} arguments; found {count}"]
         )
-    kinds = _kinds(node.name, function, count)
+    kinds = function.kinds_for(count)
     runs = [
-        _reference(arg, array) if kind in "rs" else _compile(arg, array)
+        _reference(arg, array) if kind in "ras" else _compile(arg, array)
         for arg, kind in zip(node.args, kinds, strict=True)
     ]
     if array and "v" in kinds:
         return _array_call(function.run, runs, kinds)
-    return _value_call(function.run, runs, kinds)
-
-
-def _arity(function: Function) -> str:
-    if function.most is None:
-        return f"at least {function.least}"
-    if function.most == function.least:
-        return str(function.least)
-    return f"{function.least} to {function.most}"
+    return _value_call(function.run, runs, kinds, _touches_a_column(node))
 
 
 def _arguments(book: _Book, at: At, runs: list[Run]) -> list[Any]:
     """Each argument's value; an error stays a value for the function to judge."""
-    values = []
-    for run in runs:
-        try:
-            values.append(run(book, at))
-        except _Failure as failure:
-            values.append(failure.error)
-    return values
+    try:
+        return [run(book, at) for run in runs]
+    except _Failure:
+        return [_guarded(run, (book, at)) for run in runs]
 
 
-def _value_call(function: Callable[..., Any], runs: list[Run], kinds: str) -> Run:
+def _value_call(
+    function: Callable[..., Any], runs: list[Run], kinds: str, remember: bool
+) -> Run:
+    sized = "s" in kinds
+
     def run(book: _Book, at: At) -> Any:
         values = _arguments(book, at, runs)
         for index, value in enumerate(values):
-            if type(value) in MULTI or kinds[index] == "s":
+            if type(value) in MULTI or (sized and kinds[index] == "s"):
                 values[index] = book.read(value, at, kinds[index], values[0])
-        return function(*values)
+        return book.call(function, tuple(values)) if remember else function(*values)
 
     return run
 
@@ -1203,19 +1352,38 @@ def _array_call(function: Callable[..., Any], runs: list[Run], kinds: str) -> Ru
     lifted = [index for index, kind in enumerate(kinds) if kind == "v"]
 
     def run(book: _Book, at: At) -> Any:
-        values = [book.whole(value) for value in _arguments(book, at, runs)]
-        if kinds and "s" in kinds:
-            values = [book.read(v, at, k, values[0]) for v, k in zip(values, kinds)]
-
-        def one(*elements: Any) -> Any:
-            merged = list(values)
-            for index, element in zip(lifted, elements, strict=True):
-                merged[index] = element
-            return function(*merged)
-
-        return _broadcast(one, [values[index] for index in lifted])
+        values = _arguments(book, at, runs)
+        first = book.whole(values[0])
+        values = [
+            book.read(v, at, k, first, lift=True)
+            for v, k in zip(values, kinds, strict=True)
+        ]
+        if not any(type(values[index]) is Array for index in lifted):
+            return function(*values)
+        each = _element_by_element(function, values, lifted, book, at)
+        return _broadcast(each, [values[index] for index in lifted])
 
     return run
+
+
+def _element_by_element(
+    function: Callable[..., Any],
+    values: list[Any],
+    lifted: list[int],
+    book: _Book,
+    at: At,
+) -> Callable[..., Any]:
+    """`function` of `values` with the `lifted` ones given one element at a time."""
+
+    def each(*elements: Any) -> Any:
+        merged = list(values)
+        for index, element in zip(lifted, elements, strict=True):
+            merged[index] = element
+        result = function(*merged)
+        # An element is a value: INDEX's reference to a cell is read.
+        return book.single(result, at) if type(result) is Area else result
+
+    return each
 
 
 # Functions whose arguments are not all read first: IF and IFERROR compute only the
@@ -1262,7 +1430,9 @@ def _iferror(node: fx.Call, array: bool) -> Run:
 
 def _choose_lazily(node: fx.Call, array: bool) -> Run:
     if len(node.args) < 2:
-        raise fx.FormulaError([f"CHOOSE takes at least 2 arguments; found {len(node.args)}"])
+        raise fx.FormulaError(
+            [f"CHOOSE takes at least 2 arguments; found {len(node.args)}"]
+        )
     index, *options = (_compile(arg, array) for arg in node.args)
     eager = _array_call(_choose, [index, *options], "v" * len(node.args))
 
@@ -1279,26 +1449,32 @@ def _choose_lazily(node: fx.Call, array: bool) -> Run:
 
 
 def _position(axis: int) -> Callable[[fx.Call, bool], Run]:
-    """ROW (axis 0) or COLUMN (axis 1): 1-based; of every cell in an array formula."""
+    """ROW (axis 0) or COLUMN (axis 1) of a reference, or of the formula's cell."""
 
     def compile_position(node: fx.Call, array: bool) -> Run:
         if len(node.args) > 1:
             raise fx.FormulaError(["ROW and COLUMN take at most 1 argument"])
-        target = _reference(node.args[0], array) if node.args else None
-
-        def run(book: _Book, at: At) -> Any:
-            area = target(book, at) if target else Area(at.sheet, at.row, at.col, at.row, at.col)
-            if type(area) is not Area:
-                raise _Failure(VALUE)
-            first, last = (area.r1, area.r2) if axis == 0 else (area.c1, area.c2)
-            if not array or first == last:
-                return float(first + 1)
-            numbers = [float(n + 1) for n in range(first, last + 1)]
-            return Array(len(numbers), 1, numbers) if axis == 0 else Array(1, len(numbers), numbers)
-
-        return run
+        target = _reference(node.args[0], array) if node.args else _itself
+        return lambda book, at: _positions(target(book, at), axis, array)
 
     return compile_position
+
+
+def _itself(book: _Book, at: At) -> Area:
+    return Area(at.sheet, at.row, at.col, at.row, at.col)
+
+
+def _positions(area: Any, axis: int, array: bool) -> Any:
+    """1-based row or column numbers: the first, or in an array formula each one."""
+    if type(area) is not Area:
+        raise _Failure(VALUE)
+    first, last = (area.r1, area.r2) if axis == 0 else (area.c1, area.c2)
+    if not array or first == last:
+        return float(first + 1)
+    numbers = [float(n + 1) for n in range(first, last + 1)]
+    if axis == 0:
+        return Array(len(numbers), 1, numbers)
+    return Array(1, len(numbers), numbers)
 
 
 def _sumproduct_call(node: fx.Call, array: bool) -> Run:
@@ -1308,7 +1484,7 @@ def _sumproduct_call(node: fx.Call, array: bool) -> Run:
 
     def run(book: _Book, at: At) -> Any:
         values = [book.whole(value) for value in _arguments(book, at, runs)]
-        return _sumproduct(*values)
+        return book.call(_sumproduct, tuple(values))
 
     return run
 
@@ -1338,13 +1514,14 @@ MISSING = object()
 class _Book:
     """The cells of one workbook: typed inputs, labels and formulas, by position."""
 
-    def __init__(self, resolved: Resolved, layout: Layout):
+    def __init__(self, resolved: Resolved, layout: Layout) -> None:
         self.layout = layout
         self.today = _serial(resolved.as_of)
         self.known: dict[Key, Any] = {}
         self.formulas: dict[Key, tuple[Run, At]] = {}
         self.pending: dict[Key, None] = {}
         self.arrays: dict[Area, Array] = {}
+        self.remembered: dict[Any, Any] = {}
         self.places: dict[tuple[str | None, tuple[str | None, str]], tuple] = {}
         self.names = {
             name.casefold(): (place.sheet, place.row, place.col)
@@ -1364,7 +1541,8 @@ class _Book:
 
     def _compute(self, key: Key, run: Run, at: At) -> Any:
         if key in self.pending:
-            cycle = [*list(self.pending)[list(self.pending).index(key) :], key]
+            pending = list(self.pending)
+            cycle = [*pending[pending.index(key) :], key]
             raise CircularReferenceError(
                 "circular reference: " + " -> ".join(map(_address, cycle))
             )
@@ -1382,13 +1560,28 @@ class _Book:
         self.known[key] = result
         return result
 
+    def call(self, function: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """`function(*args)`, computed once per workbook for the same arguments."""
+        # The types tell 1.0 from TRUE, which are equal as keys.
+        key = (function, args, tuple(map(type, args)))
+        found = self.remembered.get(key, MISSING)
+        if found is MISSING:
+            try:
+                found = function(*args)
+            except _Failure as failure:
+                found = failure.error
+            self.remembered[key] = found
+        return found
+
     def single(self, value: Any, at: At) -> Any:
         """A range where one value is expected: the cell in the formula's row or
         column (implicit intersection); an array: its first value."""
+        if type(value) not in MULTI:
+            return value
         if type(value) is Array:
             return value.items[0]
-        if type(value) is not Area:
-            return value
+        if value.r1 == value.r2 and value.c1 == value.c2:
+            return self.value((value.sheet, value.r1, value.c1))
         row = _meeting(value.r1, value.r2, at.row)
         col = _meeting(value.c1, value.c2, at.col)
         if row is None or col is None:
@@ -1411,10 +1604,15 @@ class _Book:
             self.arrays[value] = found
         return found
 
-    def read(self, value: Any, at: At, kind: str, first: Any) -> Any:
-        """An argument as its kind of parameter wants it (see FUNCTIONS)."""
-        if kind == "v":
+    def read(
+        self, value: Any, at: At, kind: str, first: Any, lift: bool = False
+    ) -> Any:
+        """An argument as its kind of parameter wants it (see FUNCTIONS); `lift`:
+        in an array formula, where single values are taken element by element."""
+        if kind == "v" and not lift:
             return self.single(value, at)
+        if kind == "a":
+            return value
         if kind == "s" and type(value) is Area and type(first) is Array:
             # SUMIF's sum range takes the size of its criteria range.
             sheet, r1, c1, _, _ = value
@@ -1467,21 +1665,26 @@ def _input(value: Any) -> Any:
 
 def _fill_tables(book: _Book, resolved: Resolved) -> None:
     for table in resolved.tables():
-        place = book.layout.tables[table.key]
         filled = resolved.rows(table)
         for offset in range(table.rows):
-            row = place.first_row + offset
             values = filled[offset] if offset < len(filled) else {}
             for column in table.columns:
-                key = (place.sheet, row, place.columns[column.key])
-                if column.formula:
-                    at = At(place.sheet, row, key[2], table.key)
-                    book.formulas[key] = (_program(column.formula), at)
-                elif column.values is not None:
-                    labels = column.values
-                    book.known[key] = clean(labels[offset]) if offset < len(labels) else ""
-                elif not column.sparkline:
-                    book.known[key] = _input(values.get(column.key))
+                _fill_cell(book, table, column, offset, values)
+
+
+def _fill_cell(
+    book: _Book, table: Table, column: Column, offset: int, values: dict[str, Any]
+) -> None:
+    """A table's cell as the renderer writes it: a formula, a label or an input."""
+    place = book.layout.tables[table.key]
+    key = (place.sheet, place.first_row + offset, place.columns[column.key])
+    if column.formula:
+        book.formulas[key] = (_program(column.formula), At(*key, table.key))
+    elif column.values is not None:
+        labels = column.values  # fixed labels; the rows past them hold ""
+        book.known[key] = clean(labels[offset]) if offset < len(labels) else ""
+    elif not column.sparkline:
+        book.known[key] = _input(values.get(column.key))
 
 
 def _fill_fields(book: _Book, resolved: Resolved) -> None:
@@ -1493,8 +1696,10 @@ def _fill_fields(book: _Book, resolved: Resolved) -> None:
         elif item.key in resolved.values:
             book.known[key] = _input(resolved.values[item.key])
         else:
-            example = item.example if resolved.variant == "example" else None
-            book.known[key] = _input(example if example is not None else item.default)
+            # As the renderer fills a field: the example's value, else the default.
+            raw = item.example if resolved.variant == "example" else None
+            raw = raw if raw is not None else item.default
+            book.known[key] = _input(convert(raw, item.type))
 
 
 def _fill_checks(book: _Book, resolved: Resolved) -> None:

@@ -10,12 +10,16 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from perftemplates.blueprint.checks import check_blueprint
-from perftemplates.blueprint.model import Blueprint
+from perftemplates.blueprint.model import COLOUR_PATTERN, Blueprint
 from perftemplates.blueprint.override import is_override, merge
 from perftemplates.blueprint.yamlsource import Loc, Source, load_source
 from perftemplates.errors import BlueprintError, InputError, Problem
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "blueprints"
+# What a pattern means, in words, for the patterns users meet.
+PATTERN_WORDS = {
+    COLOUR_PATTERN: "expected a colour written as #RRGGBB, such as #1F4E79",
+}
 
 
 def builtin_ids() -> list[str]:
@@ -139,9 +143,13 @@ def _problem(error: dict, loc: Loc, source: Source, root: type[BaseModel]) -> Pr
     message = error["msg"]
     message = message[0].lower() + message[1:]
     message = message.removeprefix("value error, ")
-    if kind == "string_pattern_mismatch" and loc and loc[-1] in {"key", "id"}:
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if kind == "string_pattern_mismatch" and pattern in PATTERN_WORDS:
+        message = PATTERN_WORDS[pattern]
+    elif kind == "string_pattern_mismatch" and loc and loc[-1] in {"key", "id"}:
         message = "expected lowercase letters, digits and '_', starting with a letter"
-    if "input" in error and not isinstance(error["input"], dict | list):
+    has_input = "input" in error and not isinstance(error["input"], dict | list)
+    if has_input and "; found " not in message:
         message += f"; found {error['input']!r}"
     return source.problem(loc, message)
 

@@ -269,26 +269,25 @@ def _reorder(merged: Merge, loc: Loc, order: list[int]) -> None:
     items = _get(merged.data, loc)
     _set(merged.data, loc, [items[i] for i in order])
     size = len(loc)
-    for table in (merged.source.values, merged.source.keys):
-        moved = {}
-        for place in [p for p in table if p[:size] == loc and len(p) > size]:
-            old = place[size]
-            position = table.pop(place)
-            file = merged.source.files.pop(place, None)
-            if old in order:
-                new = (*loc, order.index(old), *place[size + 1 :])
-                moved[new] = (position, file)
-        for place, (position, file) in moved.items():
-            table[place] = position
-            if file:
-                merged.source.files[place] = file
+
+    def renamed(place: Loc) -> Loc | None:
+        old = place[size]
+        return (*loc, order.index(old), *place[size + 1 :]) if old in order else None
+
+    # Values, keys and their files move together, each map exactly once.
+    for table in (merged.source.values, merged.source.keys, merged.source.files):
+        inside = [p for p in table if p[:size] == loc and len(p) > size]
+        moved = {renamed(place): table.pop(place) for place in inside}
+        table.update({place: item for place, item in moved.items() if place})
 
 
-def _unknown(merged: Merge, loc: Loc, what: str, name: Any, known: list) -> None:
+def _unknown(
+    merged: Merge, loc: Loc, what: str, name: Any, known: list, *, key: bool = False
+) -> None:
     known_text = [str(k) for k in known if k is not None]
     guess = difflib.get_close_matches(str(name), known_text, n=1, cutoff=0.6)
     hint = f"; did you mean '{guess[0]}'?" if guess else ""
-    merged.report(loc, f"no entry with {what} '{name}' to change{hint}")
+    merged.report(loc, f"no entry with {what} '{name}' to change{hint}", key=key)
 
 
 def _merge_document(merged: Merge) -> None:
@@ -335,7 +334,7 @@ def _merge_table(merged: Merge, key: str, patch: Any) -> None:
     patch_loc: Loc = ("tables", key)
     tables = _tables(merged.data)
     if key not in tables:
-        _unknown(merged, patch_loc, "table key", key, list(tables))
+        _unknown(merged, patch_loc, "table key", key, list(tables), key=True)
         return
     if not isinstance(patch, dict):
         merged.report(patch_loc, "expected a mapping of table keys")
@@ -372,7 +371,8 @@ def _merge_field(merged: Merge, key: str) -> None:
     patch_loc: Loc = ("fields", key)
     fields = _fields(merged.data)
     if key not in fields:
-        _unknown(merged, patch_loc, "field key", key, sorted(k for k in fields if k))
+        known = sorted(k for k in fields if k)
+        _unknown(merged, patch_loc, "field key", key, known, key=True)
         return
     _merge_mapping(merged, patch_loc, fields[key])
 
@@ -410,15 +410,35 @@ def _formulas(data: Any) -> list[tuple[str, str]]:
             found.append((str(key), text))
     for sheet in data.get("sheets") or []:
         for block in sheet.get("blocks") or []:
-            for check in (block or {}).get("checks") or []:
-                if isinstance(check, dict) and check.get("when"):
-                    name = check.get("message", "a check")
-                    found.append((f"the check '{name}'", check["when"]))
+            found += _block_references(block or {})
+    return found
+
+
+def _block_references(block: dict[str, Any]) -> list[tuple[str, str]]:
+    """Checks, charts and drop-down lists of a block, as (who, text) pairs."""
+    found = []
+    for check in block.get("checks") or []:
+        if isinstance(check, dict) and check.get("when"):
+            name = check.get("message", "a check")
+            found.append((f"the check '{name}'", check["when"]))
+    chart = block.get("chart")
+    if isinstance(chart, dict):
+        texts = [chart.get("categories"), chart.get("rows_of")]
+        texts += [s.get("values") for s in chart.get("series") or []]
+        title = chart.get("title", "a chart")
+        found += [(f"the chart '{title}'", t) for t in texts if isinstance(t, str)]
+    table = block.get("table") or {}
+    owned = [(f"{table.get('key')}.", c) for c in table.get("columns") or []]
+    owned += [("", item) for item in block.get("fields") or []]
+    for prefix, item in owned:
+        source = item.get("choices_from") if isinstance(item, dict) else None
+        if isinstance(source, str):
+            found.append((f"the drop-down of {prefix}{item.get('key')}", source))
     return found
 
 
 def _formula_of(user: str) -> str:
-    return user if user.startswith("the check") else f"the formula of {user}"
+    return user if user.startswith("the ") else f"the formula of {user}"
 
 
 def _uses(text: str, table: str, column: str, user: str) -> bool:

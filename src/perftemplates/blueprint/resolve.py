@@ -155,12 +155,13 @@ def resolve(
     parameters = _parameters(blueprint.parameters, overrides, context, problems)
     context.update(parameters)
     settings = standard_settings(blueprint.period) + list(blueprint.settings)
-    examples = blueprint.example_settings if variant == "example" else {}
+    examples = dict(blueprint.example_settings) if variant == "example" else {}
+    if variant == "example":
+        # A worked example is a fixed story: its dates keep their own fiscal year,
+        # whatever the company's, so its stated results stay true.
+        examples.setdefault("fy_start_month", 1)
     if brand.from_profile:
-        # The company's own name and fiscal year hold in every variant.
-        examples = {
-            k: v for k, v in examples.items() if k not in ("company", "fy_start_month")
-        }
+        examples.pop("company", None)
     standard_count = len(settings) - len(blueprint.settings)
     values = _setting_values(
         settings, standard_count, examples, overrides, context, problems
@@ -217,7 +218,7 @@ def _parameters(
             values[key] = _parameter_value(parameter, raw)
         except (TextError, ValueProblem) as exc:
             label = f"--set {key}" if given else f"parameter {key}"
-            problems.append(Finding(("parameters", key), f"{label}: {exc}"))
+            problems.append(Finding(("parameters", key, "default"), f"{label}: {exc}"))
     return values
 
 
@@ -269,7 +270,7 @@ def _setting_values(
             _within(value, setting.choices, setting.min, setting.max)
             values[setting.key] = value
         except (TextError, ValueProblem) as exc:
-            loc = ("settings", index - standard_count)
+            loc = ("settings", index - standard_count, "default")
             label = f"--set {setting.key}" if given else f"setting {setting.key}"
             problems.append(Finding(loc, f"{label}: {exc}"))
     return values
