@@ -21,6 +21,8 @@ from docx.shared import Cm, Emu, Pt, RGBColor
 
 from perftemplates.blueprint.model import Box, Column, Field_, Page, Section, Table
 from perftemplates.blueprint.resolve import Resolved
+from perftemplates.evaluate import CellError, formula_values
+from perftemplates.layout import plan
 from perftemplates.render.package import normalize_zip
 from perftemplates.text import clean
 from perftemplates.theme import Theme
@@ -29,6 +31,7 @@ PAGE_SIZES = {"A4": (Cm(21.0), Cm(29.7)), "Letter": (Emu(7772400), Emu(10058400)
 MARGIN = Cm(1.8)
 PROMPT_COLOUR = RGBColor(0x75, 0x75, 0x75)
 BLANK_TABLE_ROWS = 6
+SERIAL_EPOCH = dt.date(1899, 12, 30)  # day 0 of spreadsheet date serials
 LOGO_HEIGHT = Cm(0.8)
 EMU_PER_TWIP = 635
 TABLE_FONT = Pt(9)
@@ -181,6 +184,8 @@ class _DocumentWriter(WordBuilder):
         self.resolved = resolved
         self.blueprint = resolved.blueprint
         self.brand = resolved.brand
+        self.layout = plan(resolved)
+        self.results = formula_values(resolved, self.layout)
         self.example = resolved.variant == "example"
         page = self.blueprint.document.page
         if self.brand.page_size:
@@ -290,8 +295,12 @@ class _DocumentWriter(WordBuilder):
         self.doc.add_paragraph()
 
     def field_text(self, item: Field_) -> str:
+        place = self.layout.fields[item.key]
         if item.key in self.resolved.values:
             value = self.resolved.values[item.key]
+        elif self.example and item.formula:
+            cell = (place.sheet, place.row, place.col)
+            value = _readable(self.results.get(cell), item.type)
         elif self.example:
             value = item.example
         else:
@@ -303,7 +312,7 @@ class _DocumentWriter(WordBuilder):
     ) -> None:
         columns = self.document_columns(model, keys)
         # Blank rows hold defaults worth printing too (a scorecard's perspectives).
-        rows = self.resolved.rows(model)
+        rows = self.computed_rows(model)
         if where:
             rows = [row for row in rows if self.matches(row, model, where)]
         labels = max((len(c.values) for c in columns if c.values), default=0)
@@ -325,6 +334,26 @@ class _DocumentWriter(WordBuilder):
             if not values:
                 _row_height(row, Cm(0.8))
         self.doc.add_paragraph()
+
+    def computed_rows(self, model: Table) -> list[dict[str, Any]]:
+        """The variant's rows, with what each formula computes in the example."""
+        rows = self.resolved.rows(model)
+        if not self.example:
+            return rows
+        place = self.layout.tables[model.key]
+        formulas = [column for column in model.columns if column.formula]
+        computed = []
+        for offset, row in enumerate(rows):
+            values = dict(row)
+            for column in formulas:
+                cell = (
+                    place.sheet,
+                    place.first_row + offset,
+                    place.columns[column.key],
+                )
+                values[column.key] = _readable(self.results.get(cell), column.type)
+            computed.append(values)
+        return computed
 
     def matches(self, row: dict[str, Any], model: Table, where: dict[str, str]) -> bool:
         """True if every column named in `where` prints as the text given for it."""
@@ -398,6 +427,19 @@ class _DocumentWriter(WordBuilder):
         if decimals is not None:
             return f"{_round(value, decimals):,}"
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+
+
+def _readable(value: Any, kind: str) -> Any:
+    """A computed value as the form shows it: dates from serials, no error codes."""
+    if isinstance(value, CellError):
+        return ""
+    if (
+        kind == "date"
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+    ):
+        return SERIAL_EPOCH + dt.timedelta(days=int(value))
+    return value
 
 
 def _cell_text(

@@ -28,6 +28,7 @@ from perftemplates.blueprint.model import (
 from perftemplates.blueprint.resolve import Resolved
 from perftemplates.blueprint.values import convert
 from perftemplates.errors import RenderError
+from perftemplates.evaluate import CHECK_MET, CHECK_NOT_MET, CellError, formula_values
 from perftemplates.layout import (
     FIRST_BLOCK_ROW,
     FIRST_COL,
@@ -105,6 +106,7 @@ class _WorkbookWriter:
         self.brand = resolved.brand
         self.theme = resolved.brand.theme
         self.layout: Layout = plan(resolved)
+        self.results = formula_values(resolved, self.layout)
         self.buffer = io.BytesIO()
         options = {
             "in_memory": True,
@@ -376,12 +378,8 @@ class _WorkbookWriter:
         if item.formula:
             tree = fx.parse(item.formula)
             text = self.layout.compile(tree, title)
-            sheet.write_formula(
-                row,
-                col,
-                "=" + text,
-                self.value_format(item.type, item.decimals, is_input=False),
-            )
+            fmt = self.value_format(item.type, item.decimals, is_input=False)
+            self.write_formula(sheet, title, row, col, text, fmt)
         else:
             fmt = self.value_format(item.type, item.decimals, is_input=True)
             self.write_value(sheet, row, col, self.field_value(item), fmt)
@@ -407,12 +405,9 @@ class _WorkbookWriter:
         )
         when = self.layout.compile(fx.parse(check.when), title)
         cell = xl_rowcol_to_cell(row, FIRST_COL + 1)
-        sheet.write_formula(
-            row,
-            FIRST_COL + 1,
-            f'=IF({when},"⚠ Not met","✓ Met")',
-            self.format(bold=True, align="center"),
-        )
+        text = f'IF({when},"{CHECK_NOT_MET}","{CHECK_MET}")'
+        fmt = self.format(bold=True, align="center")
+        self.write_formula(sheet, title, row, FIRST_COL + 1, text, fmt)
         red = self.format(bg_color=status_colour("red"), font_color="#9C0006")
         green = self.format(bg_color=status_colour("green"), font_color="#006100")
         sheet.conditional_format(
@@ -536,12 +531,8 @@ class _WorkbookWriter:
                 text = self.layout.compile(
                     fx.parse(column.formula), title, table.key, row
                 )
-                sheet.write_formula(
-                    row,
-                    col,
-                    "=" + text,
-                    self.value_format(column.type, column.decimals, is_input=False),
-                )
+                fmt = self.value_format(column.type, column.decimals, is_input=False)
+                self.write_formula(sheet, title, row, col, text, fmt)
             elif column.values is not None:
                 offset = row - place.first_row
                 label = column.values[offset] if offset < len(column.values) else ""
@@ -639,6 +630,17 @@ class _WorkbookWriter:
             sheet.conditional_format(cells, bar)
 
     # Values and drop-downs
+
+    def write_formula(
+        self, sheet: Any, title: str, row: int, col: int, text: str, fmt: Any
+    ) -> None:
+        """A formula with its result stored, so files read right before any
+        recalculation (previews, protected view, openpyxl's data_only)."""
+        result = self.results.get((title, row, col))
+        if isinstance(result, CellError) or result is None:
+            sheet.write_formula(row, col, "=" + text, fmt)
+        else:
+            sheet.write_formula(row, col, "=" + text, fmt, result)
 
     def write_value(self, sheet: Any, row: int, col: int, value: Any, fmt: Any) -> None:
         if value is None or value == "":
