@@ -126,6 +126,195 @@ def pack(
 
 
 @cli.command()
+@click.argument("template")
+@click.option(
+    "--roster",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A CSV or XLSX file: one row per team or person, one column per value.",
+)
+@COMPANY
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+)
+@click.option(
+    "--format",
+    "formats",
+    default="xlsx",
+    show_default=True,
+    help="xlsx, docx or both as xlsx,docx.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes to render with (default: one per CPU).",
+)
+@click.option("--group-by", metavar="COLUMN", help="One file per value of COLUMN.")
+@click.option(
+    "--name",
+    "name_pattern",
+    metavar="PATTERN",
+    help="File names such as '{team} {quarter}' (default: the team or employee).",
+)
+@click.option("--zip", "make_zip", is_flag=True, help="Also write the files as a zip.")
+@click.option("--force", is_flag=True, help="Replace files that differ.")
+@click.option("--strict", is_flag=True, help="Write nothing if any row is bad.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
+@click.option("--encoding", help="A CSV's encoding (default UTF-8), such as cp1252.")
+@click.option("--sheet", help="The sheet of an XLSX roster (default: the first).")
+@click.option(
+    "--decimal",
+    type=click.Choice([".", ","]),
+    help="The roster's decimal separator, as in 1.234,50 for --decimal ,.",
+)
+@AS_OF
+def batch(
+    template: str,
+    roster: Path,
+    company: Path | None,
+    out: Path,
+    formats: str,
+    workers: int | None,
+    group_by: str | None,
+    name_pattern: str | None,
+    make_zip: bool,
+    force: bool,
+    strict: bool,
+    quiet: bool,
+    encoding: str | None,
+    sheet: str | None,
+    decimal: str | None,
+    as_of: str | None,
+) -> None:
+    """One file of TEMPLATE per row (or team) of a roster, with a manifest, in --out."""
+    import time
+
+    from perftemplates.batch import Batch, Request
+    from perftemplates.roster import RosterOptions
+    from perftemplates.templates import build_date
+
+    request = Request(
+        template=template,
+        roster=roster,
+        out=out,
+        as_of=build_date(as_of),
+        formats=_parse_formats(formats),
+        brand=_brand(company),
+        workers=workers,
+        group_by=group_by,
+        name=name_pattern,
+        zip=make_zip,
+        force=force,
+        strict=strict,
+        roster_options=RosterOptions(encoding, sheet, decimal),
+    )
+    run = Batch(request)
+    started = time.monotonic()
+    with _stop_on_sigterm():
+        counts, failures = _follow(run, quiet, started)
+    for failure in failures:
+        click.echo(failure, err=True)
+    if not quiet:
+        click.echo(_summary(run, counts, time.monotonic() - started))
+    if counts["failed"]:
+        raise click.exceptions.Exit(1)
+
+
+def _parse_formats(text: str) -> tuple:
+    from perftemplates.templates import FORMATS
+
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",")))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise click.UsageError(
+            f"--format expects xlsx, docx or xlsx,docx; found {text!r}"
+        )
+    return chosen
+
+
+def _follow(run, quiet: bool, started: float) -> tuple[dict[str, int], list[str]]:
+    """Run the batch, showing progress on a terminal; return counts and failures."""
+    import time
+
+    counts = {"written": 0, "unchanged": 0, "failed": 0}
+    failures: list[str] = []
+    seen_rows: set[tuple[int, str]] = set()
+
+    def rate(_: object) -> str:
+        done = sum(counts.values())
+        return f"{done / max(time.monotonic() - started, 1e-9):.0f} files/s"
+
+    show = not quiet and sys.stderr.isatty()
+    with click.progressbar(
+        length=run.total,
+        label="Writing",
+        file=sys.stderr if show else _Silent(),
+        show_pos=True,
+        show_eta=True,
+        item_show_func=rate,
+    ) as bar:
+        for entry in run.run():
+            counts[entry.status] += 1
+            if entry.status == "failed" and (entry.row, entry.error) not in seen_rows:
+                seen_rows.add((entry.row, entry.error))
+                failures.append(f"{run.roster.path}: row {entry.row}: {entry.error}")
+            bar.update(1, entry)
+    return counts, failures
+
+
+class _Silent:
+    """A stream for a progress bar that must not show (not a terminal, --quiet)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _summary(run, counts: dict[str, int], seconds: float) -> str:
+    from perftemplates.batch import MANIFEST_NAME
+
+    done = sum(counts.values())
+    out = run.request.out
+    extra = f" and {run.zip_name}" if run.zip_name else ""
+    cleaned = (
+        f"; removed {run.leftovers_removed} unfinished files of an earlier run"
+        if run.leftovers_removed
+        else ""
+    )
+    return (
+        f"{counts['written']} written, {counts['unchanged']} unchanged, "
+        f"{counts['failed']} failed of {done:,} files in {seconds:.1f} s "
+        f"({done / max(seconds, 1e-9):.0f} files/s); {MANIFEST_NAME}{extra} in "
+        f"{out}{cleaned}"
+    )
+
+
+class _stop_on_sigterm:
+    """SIGTERM stops a batch like Ctrl-C: unfinished files are removed first."""
+
+    def __enter__(self) -> None:
+        import signal
+
+        def interrupt(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        self.previous = signal.signal(signal.SIGTERM, interrupt)
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        signal.signal(signal.SIGTERM, self.previous)
+
+
+@cli.command()
 @click.option("--stage", type=click.Choice(list(STAGES)), help="The company's stage.")
 @click.option(
     "--function", type=click.Choice(list(FUNCTIONS)), help="The team's function."
