@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -332,3 +333,23 @@ def test_overlong_title_is_the_blueprints_problem_not_a_failure(
 
     assert code in (0, 2), err
     assert "XlsxWriter" not in err
+
+
+def test_set_text_that_looks_like_a_template_is_written_as_typed(run, tmp_path):
+    code, _, _ = run(
+        "render",
+        "okr",
+        "--set",
+        "owner={{ 7*7 }}",
+        "--format",
+        "xlsx",
+        "--out",
+        str(tmp_path),
+        "--as-of",
+        "2026-12-03",
+    )
+
+    assert code == 0
+    assert b"{{ 7*7 }}" in zipfile.ZipFile(tmp_path / "okr.xlsx").read(
+        "xl/sharedStrings.xml"
+    )

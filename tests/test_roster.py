@@ -292,11 +292,11 @@ def test_bounds_and_choices_are_checked_as_render_checks_them(tmp_path, okr):
     assert second.problems == ["Quarter: expected one of Q1, Q2, Q3, Q4; found 'Q5'"]
 
 
-def test_text_that_resolve_would_compute_is_refused_not_changed(tmp_path, okr):
+def test_template_like_text_passes_through_as_typed(tmp_path, okr):
     (row,) = _rows(_write(tmp_path, "Team,Owner\n{{ 7*7 }},Ana\n"), okr)
 
-    assert "owner" in row.overrides and "team" not in row.overrides
-    assert row.problems[0].startswith("Team: text with '{{' or '{%'")
+    assert row.overrides["team"] == "{{ 7*7 }}"
+    assert row.problems == []
 
 
 def test_unmatched_columns_are_kept_as_row_values(okr):

@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from perftemplates.blueprint.model import Blueprint
-from perftemplates.blueprint.resolve import _within
+from perftemplates.blueprint.resolve import check_within
 from perftemplates.blueprint.standard import standard_settings
-from perftemplates.blueprint.textrender import is_template
 from perftemplates.blueprint.values import ValueProblem, convert
 from perftemplates.errors import InputError
 
@@ -197,14 +196,8 @@ def typed(cell: Cell, target: Target, decimal: str | None) -> str:
         text = _choice(_text(cell), target.choices)
     else:
         text = _text(cell)
-    if target.kind != "field" and is_template(text):
-        # resolve renders --set text of parameters and settings as a template.
-        raise ValueProblem(
-            "text with '{{' or '{%' would be computed as a template, not shown; "
-            "it cannot be passed yet"
-        )
     kind = _resolved_kind(target)
-    _within(convert(text, kind), list(target.choices), target.min, target.max)
+    check_within(convert(text, kind), list(target.choices), target.min, target.max)
     return text
 
 

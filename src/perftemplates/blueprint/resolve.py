@@ -212,9 +212,8 @@ def _parameters(
     values = {}
     for key, parameter in declared.items():
         given = key in overrides
-        raw = overrides.pop(key, parameter.default)
         try:
-            raw = render_text(raw, context) if isinstance(raw, str) else raw
+            raw = overrides.pop(key) if given else _authored(parameter.default, context)
             values[key] = _parameter_value(parameter, raw)
         except (TextError, ValueProblem) as exc:
             label = f"--set {key}" if given else f"parameter {key}"
@@ -222,14 +221,19 @@ def _parameters(
     return values
 
 
+def _authored(raw: Any, context: dict[str, Any]) -> Any:
+    """A default written by the blueprint's author, its expressions rendered."""
+    return render_text(raw, context) if isinstance(raw, str) else raw
+
+
 def _parameter_value(parameter: Parameter, raw: Any) -> Any:
     kind = {"integer": "integer", "yesno": "yesno"}.get(parameter.type, "text")
     value = convert(raw, kind)
-    _within(value, parameter.choices, parameter.min, parameter.max)
+    check_within(value, parameter.choices, parameter.min, parameter.max)
     return value
 
 
-def _within(
+def check_within(
     value: Any, choices: list[str] | None, low: float | None, high: float | None
 ) -> None:
     """Raise ValueProblem if `value` is not one of `choices` or not in low..high."""
@@ -261,13 +265,16 @@ def _setting_values(
     for index, setting in enumerate(settings):
         if setting.formula:
             continue
-        raw = examples.get(setting.key, setting.default)
         given = setting.key in overrides
-        raw = overrides.pop(setting.key, raw)
         try:
-            raw = render_text(raw, context) if isinstance(raw, str) else raw
+            # A value given by a user is text as typed; only the blueprint's own
+            # defaults may hold template expressions.
+            if given:
+                raw = overrides.pop(setting.key)
+            else:
+                raw = _authored(examples.get(setting.key, setting.default), context)
             value = convert(raw, setting.type)
-            _within(value, setting.choices, setting.min, setting.max)
+            check_within(value, setting.choices, setting.min, setting.max)
             values[setting.key] = value
         except (TextError, ValueProblem) as exc:
             loc = ("settings", index - standard_count, "default")
@@ -288,7 +295,7 @@ def _field_values(
                     continue
                 try:
                     value = convert(overrides.pop(item.key), item.type)
-                    _within(value, item.choices, item.min, item.max)
+                    check_within(value, item.choices, item.min, item.max)
                     values[item.key] = value
                 except ValueProblem as exc:
                     problems.append(Finding((), f"--set {item.key}: {exc}"))
