@@ -94,10 +94,11 @@ def render(
     as_of: dt.date,
     overrides: dict[str, str] | None = None,
     brand: Brand | None = None,
+    row: dict[str, str] | None = None,
 ) -> bytes:
     """One file of a template as bytes."""
     try:
-        resolved = resolve(template.blueprint, variant, overrides, as_of, brand)
+        resolved = resolve(template.blueprint, variant, overrides, as_of, brand, row)
     except ResolveError as exc:
         lines = [f"{template.path}: {problem.message}" for problem in exc.problems]
         raise InputError("\n".join(lines)) from None

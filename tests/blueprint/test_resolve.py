@@ -72,3 +72,13 @@ def test_only_if_naming_an_unknown_parameter_is_a_problem(modes):
     (problem,) = raised.value.problems
     assert problem.loc == ("document", "sections", 1, "only_if")
     assert problem.message.startswith("'mood' is undefined; available names: ")
+
+
+def test_row_values_reach_blueprint_text_and_are_empty_without_a_roster(modes):
+    titled = modes.model_copy(update={"title": "Plan for {{ row.team_name }}"})
+
+    assert resolve(titled, "blank").blueprint.title == "Plan for "
+    with_row = resolve(titled, "blank", row={"team_name": "Équipe Müller"})
+    assert with_row.blueprint.title == "Plan for Équipe Müller"
+    with pytest.raises(ResolveError):
+        resolve(titled, "blank", row={"other": "x"})

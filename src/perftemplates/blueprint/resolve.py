@@ -92,6 +92,17 @@ class ResolveError(ValueError):
         super().__init__("; ".join(problem.message for problem in problems))
 
 
+class _NoRow(dict):
+    """Without a roster every row value is empty, so `{{ row.notes }}` still renders
+    in `render` and `pack`; with a roster an unknown column is an error."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+    def __getattr__(self, key: str) -> str:
+        return ""
+
+
 def default_context(as_of: dt.date, brand: Brand) -> dict[str, Any]:
     """Values every blueprint's text may use: `{{ company.name }}`, `{{ today }}`."""
     start = brand.fiscal_year_start
@@ -145,13 +156,18 @@ def resolve(
     overrides: dict[str, str] | None = None,
     as_of: dt.date | None = None,
     brand: Brand | None = None,
+    row: dict[str, str] | None = None,
 ) -> Resolved:
-    """Decide everything about one file; raise ResolveError listing every problem."""
+    """Decide everything about one file; raise ResolveError listing every problem.
+
+    `row` holds a roster row's other columns, for blueprint text (`{{ row.notes }}`).
+    """
     as_of = as_of or dt.date.today()
     brand = brand or Brand()
     overrides = dict(overrides or {})
     problems: list[Finding] = []
     context = default_context(as_of, brand)
+    context["row"] = dict(row) if row is not None else _NoRow()
     parameters = _parameters(blueprint.parameters, overrides, context, problems)
     context.update(parameters)
     settings = standard_settings(blueprint.period) + list(blueprint.settings)
