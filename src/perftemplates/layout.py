@@ -6,6 +6,7 @@ to it and formulas are compiled against it, so both always agree.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
@@ -20,6 +21,8 @@ SETTINGS_TITLE = "Settings"
 GUIDE_TITLE = "Guide"
 LISTS_TITLE = "Lists"
 ROW_HEIGHT_PX = 20
+ROW_MARK = "\x00"
+MARKED_ROW = re.compile("\x00(\\d+)\x00")
 
 
 @dataclass
@@ -44,14 +47,28 @@ class Layout:
     fields: dict[str, CellPlace] = field(default_factory=dict)
     block_rows: dict[int, int] = field(default_factory=dict)
     groups: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    # Formula text per (formula, sheet, table) with its row numbers marked, so a
+    # column's formula is compiled once, not once per row.
+    patterns: dict[tuple[int, str, str], tuple[fx.Node, str]] = field(
+        default_factory=dict, repr=False
+    )
 
     def block_row(self, block: Block) -> int:
         return self.block_rows[id(block)]
 
     def address(
-        self, ref: fx.Ref, table: str | None, row: int | None, sheet: str
+        self,
+        ref: fx.Ref,
+        table: str | None,
+        row: int | None,
+        sheet: str,
+        mark: bool = False,
     ) -> str:
-        """A1 text for `ref` in a formula on `sheet` at `row` of `table`."""
+        """A1 text for `ref` in a formula on `sheet` at `row` of `table`.
+
+        With `mark`, row numbers that follow the formula's row are wrapped in
+        ROW_MARK, for `compile` to shift.
+        """
         if isinstance(ref, fx.NameRef):
             return ref.name
         if isinstance(ref, fx.ColumnRef):
@@ -60,11 +77,12 @@ class Layout:
             return _range(place.sheet, sheet, place.first_row, col, place.last_row, col)
         place = self.tables[ref.table or table]
         target_row = place.first_row + (row - self.tables[table].first_row)
+        number = f"{ROW_MARK}{target_row + 1}{ROW_MARK}" if mark else target_row + 1
         keys = self.groups.get((ref.table or table, ref.key))
         if keys:
             first, last = place.columns[keys[0]], place.columns[keys[-1]]
-            return _row_span(place.sheet, sheet, target_row, first, last)
-        cell = f"${xl_col_to_name(place.columns[ref.key])}{target_row + 1}"
+            return _row_span(place.sheet, sheet, number, first, last)
+        cell = f"${xl_col_to_name(place.columns[ref.key])}{number}"
         return cell if place.sheet == sheet else f"{quote_sheet(place.sheet)}!{cell}"
 
     def compile(
@@ -75,7 +93,21 @@ class Layout:
         row: int | None = None,
     ) -> str:
         """The formula as A1 text (without '=')."""
-        return fx.to_excel(tree, lambda ref: self.address(ref, table, row, sheet))
+        if table is None or row is None:
+            return fx.to_excel(tree, lambda ref: self.address(ref, table, row, sheet))
+        first = self.tables[table].first_row
+        key = (id(tree), sheet, table)
+        if key not in self.patterns:
+            text = fx.to_excel(
+                tree, lambda ref: self.address(ref, table, first, sheet, mark=True)
+            )
+            # The tree is kept with its text so that its id is never reused.
+            self.patterns[key] = (tree, text)
+        text = self.patterns[key][1]
+        if ROW_MARK not in text:
+            return text
+        offset = row - first
+        return MARKED_ROW.sub(lambda found: str(int(found[1]) + offset), text)
 
 
 def quote_sheet(title: str) -> str:
@@ -91,8 +123,9 @@ def _range(place_sheet: str, sheet: str, r1: int, c1: int, r2: int, c2: int) -> 
     return text if place_sheet == sheet else f"{quote_sheet(place_sheet)}!{text}"
 
 
-def _row_span(place_sheet: str, sheet: str, row: int, c1: int, c2: int) -> str:
-    text = f"${xl_col_to_name(c1)}{row + 1}:${xl_col_to_name(c2)}{row + 1}"
+def _row_span(place_sheet: str, sheet: str, number: int | str, c1: int, c2: int) -> str:
+    """Columns c1 to c2 of the row numbered `number` (1-based, or marked)."""
+    text = f"${xl_col_to_name(c1)}{number}:${xl_col_to_name(c2)}{number}"
     return text if place_sheet == sheet else f"{quote_sheet(place_sheet)}!{text}"
 
 

@@ -9,10 +9,12 @@ from xml.etree import ElementTree
 import pytest
 from openpyxl.utils import get_column_letter
 
-from perftemplates.blueprint.load import builtin_path, load_blueprint
+from perftemplates.blueprint.load import builtin_ids, builtin_path, load_blueprint
 from perftemplates.blueprint.resolve import resolve
 from perftemplates.layout import plan
+from perftemplates.render import xlsx
 from perftemplates.render.xlsx import render_workbook
+from perftemplates.templates import find_template, render
 
 AS_OF = dt.date(2026, 12, 3)
 OKR_SHEETS = ["Objectives", "Key results", "Check-ins", "Dashboard", "People"]
@@ -469,3 +471,15 @@ def test_same_inputs_give_byte_identical_workbooks(okr_file):
 
 def test_blank_workbook_is_byte_identical_across_renders(mini_text, render_blueprint):
     assert render_blueprint(mini_text) == render_blueprint(mini_text)
+
+
+@pytest.mark.parametrize("template_id", builtin_ids())
+def test_skipping_xlsxwriters_function_expansion_changes_no_byte(
+    template_id, monkeypatch
+):
+    template = find_template(template_id)
+    fast = render(template, "example", "xlsx", AS_OF)
+
+    monkeypatch.setattr(xlsx, "_skip_function_expansion", lambda worksheet: None)
+
+    assert render(template, "example", "xlsx", AS_OF) == fast

@@ -184,9 +184,10 @@ class _DocumentWriter(WordBuilder):
         self.resolved = resolved
         self.blueprint = resolved.blueprint
         self.brand = resolved.brand
-        self.layout = plan(resolved)
-        self.results = formula_values(resolved, self.layout)
         self.example = resolved.variant == "example"
+        self.layout = plan(resolved)
+        # Only the worked example prints computed values; a blank form needs none.
+        self.results = formula_values(resolved, self.layout) if self.example else {}
         page = self.blueprint.document.page
         if self.brand.page_size:
             page = page.model_copy(update={"size": self.brand.page_size})
