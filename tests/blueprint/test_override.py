@@ -523,7 +523,7 @@ def test_unknown_name_in_text_lists_the_names_available(override, run, tmp_path)
     assert stderr == (
         f"Error: {path}:2:8: title: 'compnay' is undefined; available names: "
         "company, fiscal_year, fy_start_month, goal_rows, month_name, owner, "
-        "period, quarter, settings, team, today\n"
+        "period, quarter, row, settings, team, today\n"
     )
     assert not out.exists()
 
