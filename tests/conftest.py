@@ -18,6 +18,7 @@ import pytest
 import office as lo  # tests/office.py; aliased so the fixture name stays free
 from perftemplates.blueprint import load
 from perftemplates.blueprint.load import builtin_path
+from perftemplates.cli import main
 from perftemplates.templates import find_template, render
 
 
@@ -240,3 +241,20 @@ def okr_only(builtin_dir: Path) -> Path:
     """The built-ins are exactly a copy of okr.yaml (colleagues' files stay out)."""
     shutil.copyfile(OKR_PATH, builtin_dir / "okr.yaml")
     return builtin_dir
+
+
+@pytest.fixture
+def run(capsys) -> Callable[..., tuple[int, str, str]]:
+    """Run the console script in-process: (exit code, stdout, stderr)."""
+
+    def run_main(*argv: str) -> tuple[int, str, str]:
+        try:
+            main(list(argv))
+        except SystemExit as exit_:
+            code = exit_.code
+        else:
+            code = 0
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run_main

@@ -17,23 +17,6 @@ from perftemplates.errors import InputError
 AS_OF = "2026-12-03"
 
 
-@pytest.fixture
-def run(capsys):
-    """Run the console script in-process: (exit code, stdout, stderr)."""
-
-    def run_main(*argv: str) -> tuple[int, str, str]:
-        try:
-            main(list(argv))
-        except SystemExit as exit_:
-            code = exit_.code
-        else:
-            code = 0
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run_main
-
-
 def run_script(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
     """Run `python -m perftemplates` in a fresh process, as a user would."""
     source = str(Path(perftemplates.__file__).resolve().parent.parent)

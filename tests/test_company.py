@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -15,7 +14,6 @@ from PIL import Image
 
 from office import quiet_openpyxl
 from perftemplates.blueprint.resolve import resolve
-from perftemplates.cli import main
 from perftemplates.company import LOGO_DPI, LOGO_PIXELS, load_company
 from perftemplates.errors import BlueprintError
 from perftemplates.layout import plan
@@ -56,23 +54,6 @@ document:
     - heading: Items
       table: items
 """
-
-
-@pytest.fixture
-def run(capsys) -> Callable[..., tuple[int, str, str]]:
-    """Run the console script in-process: (exit code, stdout, stderr)."""
-
-    def run_main(*argv: str) -> tuple[int, str, str]:
-        try:
-            main(list(argv))
-        except SystemExit as exit_:
-            code = exit_.code
-        else:
-            code = 0
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run_main
 
 
 def make_logo(path: Path, size: tuple[int, int] = (300, 100)) -> Path:

@@ -39,23 +39,6 @@ PERSPECTIVES = [
 ]
 
 
-@pytest.fixture
-def run(capsys) -> Callable[..., tuple[int, str, str]]:
-    """Run the console script in-process: (exit code, stdout, stderr)."""
-
-    def run_main(*argv: str) -> tuple[int, str, str]:
-        try:
-            main(list(argv))
-        except SystemExit as exit_:
-            code = exit_.code
-        else:
-            code = 0
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run_main
-
-
 @pytest.fixture(scope="module")
 def brand():
     return load_company(PROFILE).brand()

@@ -11,7 +11,6 @@ import pytest
 
 from perftemplates.blueprint.load import builtin_ids, load_blueprint
 from perftemplates.blueprint.resolve import resolve
-from perftemplates.cli import main
 from perftemplates.errors import BlueprintError
 
 AS_OF = dt.date(2026, 12, 3)
@@ -58,23 +57,6 @@ document:
     - heading: Details
       fields: [limit]
 """
-
-
-@pytest.fixture
-def run(capsys) -> Callable[..., tuple[int, str, str]]:
-    """Run the console script in-process: (exit code, stdout, stderr)."""
-
-    def run_main(*argv: str) -> tuple[int, str, str]:
-        try:
-            main(list(argv))
-        except SystemExit as exit_:
-            code = exit_.code
-        else:
-            code = 0
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run_main
 
 
 @pytest.fixture
