@@ -20,7 +20,7 @@ from perftemplates.blueprint.load import builtin_ids
 from perftemplates.blueprint.resolve import Resolved, resolve
 from perftemplates.cli import main
 from perftemplates.company import load_company
-from perftemplates.expected import Expectation, expectations
+from perftemplates.expected import expectations
 from perftemplates.layout import plan
 from perftemplates.templates import Template, pack_templates
 
@@ -211,17 +211,6 @@ def books(recalculated) -> Callable[[str], openpyxl.Workbook]:
     return open_book
 
 
-def _matches(expectation: Expectation, found: object) -> bool:
-    wanted = expectation.value
-    if isinstance(wanted, dt.date):
-        return isinstance(found, dt.datetime) and found.date() == wanted
-    if isinstance(wanted, int | float) and not isinstance(wanted, bool):
-        return isinstance(found, int | float) and math.isclose(
-            found, wanted, rel_tol=1e-6, abs_tol=5e-7
-        )
-    return ("" if found is None else str(found)) == str(wanted)
-
-
 def _wrong(template_id, templates, brand, books) -> tuple[int, list]:
     resolved = resolved_example(templates, brand, template_id)
     book = books(f"{template_id}-example.xlsx")
@@ -229,7 +218,7 @@ def _wrong(template_id, templates, brand, books) -> tuple[int, list]:
     wrong = [
         (e.what, e.value, book[e.sheet][e.cell].value)
         for e in expected
-        if not _matches(e, book[e.sheet][e.cell].value)
+        if not e.agrees(book[e.sheet][e.cell].value)
     ]
     return len(expected), wrong
 

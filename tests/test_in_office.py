@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 
 import openpyxl
@@ -12,7 +11,7 @@ import pytest
 from office import quiet_openpyxl
 from perftemplates.blueprint.load import builtin_ids
 from perftemplates.blueprint.resolve import resolve
-from perftemplates.expected import Expectation, expectations
+from perftemplates.expected import expectations
 from perftemplates.pack import build_pack
 from perftemplates.templates import builtin_templates, find_template
 
@@ -65,21 +64,10 @@ def test_example_values_equal_what_the_blueprint_states(template_id, recalculate
     wrong = [
         (e.what, e.value, book[e.sheet][e.cell].value)
         for e in expected
-        if not _matches(e, book[e.sheet][e.cell].value)
+        if not e.agrees(book[e.sheet][e.cell].value)
     ]
     assert len(expected) >= 20, "an example should state its computed values"
     assert wrong == []
-
-
-def _matches(expectation: Expectation, found: object) -> bool:
-    wanted = expectation.value
-    if isinstance(wanted, dt.date):
-        return isinstance(found, dt.datetime) and found.date() == wanted
-    if isinstance(wanted, int | float) and not isinstance(wanted, bool):
-        return isinstance(found, int | float) and math.isclose(
-            found, wanted, rel_tol=1e-6, abs_tol=5e-7
-        )
-    return ("" if found is None else str(found)) == str(wanted)
 
 
 def test_every_file_converts_to_pdf(office, pdfs):

@@ -20,7 +20,7 @@ from office import quiet_openpyxl
 from perftemplates.blueprint.load import builtin_ids
 from perftemplates.blueprint.resolve import resolve
 from perftemplates.company import load_company
-from perftemplates.expected import Expectation, expectations
+from perftemplates.expected import expectations
 from perftemplates.templates import (
     VARIANTS,
     Template,
@@ -132,21 +132,10 @@ def test_openpyxl_data_only_reads_the_stated_example_values(name, workbooks):
         wrong = [
             (e.what, e.value, stored[e.sheet][e.cell].value)
             for e in wanted
-            if not _equal_stated(e, stored[e.sheet][e.cell].value)
+            if not e.agrees(stored[e.sheet][e.cell].value)
         ]
         assert len(wanted) >= 20
         assert wrong == [], stem
-
-
-def _equal_stated(expectation: Expectation, found: object) -> bool:
-    wanted = expectation.value
-    if isinstance(wanted, dt.date):
-        return isinstance(found, dt.datetime) and found.date() == wanted
-    if isinstance(wanted, int | float) and not isinstance(wanted, bool):
-        return isinstance(found, int | float) and math.isclose(
-            found, wanted, rel_tol=1e-6, abs_tol=5e-7
-        )
-    return ("" if found is None else str(found)) == str(wanted)
 
 
 @pytest.mark.office
@@ -196,5 +185,5 @@ def _shows(text: str, value: object) -> bool:
     decimals = len(number.split(".")[1]) if "." in number else 0
     scale = 100 if text.strip().endswith("%") else 1
     rounded = abs(shown - value) <= 0.5 * 10**-decimals / scale + 1e-9
-    # Blueprints state results to about six decimals, as _equal_stated allows.
+    # Blueprints state results to about six decimals, as Expectation.agrees allows.
     return rounded or math.isclose(shown, value, rel_tol=1e-6, abs_tol=5e-7)

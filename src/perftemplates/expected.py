@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,21 @@ class Expectation:
     cell: str
     what: str
     value: Any
+
+    def agrees(self, found: Any) -> bool:
+        """Does a cell's value (as openpyxl reads it) equal the stated one?
+
+        Blueprints state results to about six decimals, so numbers agree within a
+        millionth.
+        """
+        wanted = self.value
+        if isinstance(wanted, dt.date):
+            return isinstance(found, dt.datetime) and found.date() == wanted
+        if isinstance(wanted, int | float) and not isinstance(wanted, bool):
+            return isinstance(found, int | float) and math.isclose(
+                found, wanted, rel_tol=1e-6, abs_tol=5e-7
+            )
+        return ("" if found is None else str(found)) == str(wanted)
 
 
 def expectations(resolved: Resolved, layout: Layout | None = None) -> list[Expectation]:
