@@ -168,9 +168,47 @@ def resolve(
     problems: list[Finding] = []
     context = default_context(as_of, brand)
     context["row"] = dict(row) if row is not None else _NoRow()
+
     parameters = _parameters(blueprint.parameters, overrides, context, problems)
     context.update(parameters)
     settings = standard_settings(blueprint.period) + list(blueprint.settings)
+    values = _values(blueprint, settings, variant, brand, overrides, context, problems)
+    if problems:
+        # Everything after this depends on the values: stop before follow-on noise.
+        raise ResolveError(problems)
+
+    _text_context(context, values, blueprint.period)
+    renderer = _Renderer(context, problems)
+    expanded = renderer.blueprint(blueprint, parameters)
+    if problems:
+        raise ResolveError(problems)
+
+    _fill_people(expanded, brand)
+    standard = settings[: len(settings) - len(blueprint.settings)]
+    return Resolved(
+        blueprint=expanded,
+        variant=variant,
+        parameters=parameters,
+        settings=standard + expanded.settings,
+        values=values,
+        groups=renderer.groups,
+        locations=renderer.locations,
+        as_of=as_of,
+        brand=brand,
+        period=context["period"],
+    )
+
+
+def _values(
+    blueprint: Blueprint,
+    settings: list[Field_],
+    variant: Variant,
+    brand: Brand,
+    overrides: dict[str, str],
+    context: dict[str, Any],
+    problems: list[Finding],
+) -> dict[str, Any]:
+    """Every setting's value, and the input fields given values, for this file."""
     examples = dict(blueprint.example_settings) if variant == "example" else {}
     if variant == "example":
         # A worked example is a fixed story: its dates keep their own fiscal year,
@@ -186,37 +224,17 @@ def resolve(
     for key in overrides:
         message = f"--set {key}: no parameter, setting or input field is called '{key}'"
         problems.append(Finding((), message))
-    if problems:
-        # Everything after this depends on the values: stop before follow-on noise.
-        raise ResolveError(problems)
-    context.update(
-        {
-            key: values[key]
-            for key in ("team", "owner", "fy_start_month", "fiscal_year", "quarter")
-            if key in values
-        }
-    )
-    context["period"] = period_of(values, blueprint.period)
+    return values
+
+
+def _text_context(context: dict[str, Any], values: dict[str, Any], period: str) -> None:
+    """What blueprint text may use once the settings are decided."""
+    for key in ("team", "owner", "fy_start_month", "fiscal_year", "quarter"):
+        if key in values:
+            context[key] = values[key]
+    context["period"] = period_of(values, period)
     context["settings"] = dict(values)
     context["month_name"] = _month_namer(int(values.get("fy_start_month") or 1))
-    renderer = _Renderer(context, problems)
-    expanded = renderer.blueprint(blueprint, parameters)
-    if problems:
-        raise ResolveError(problems)
-    _fill_people(expanded, brand)
-    return Resolved(
-        blueprint=expanded,
-        variant=variant,
-        parameters=parameters,
-        settings=settings[: len(settings) - len(blueprint.settings)]
-        + expanded.settings,
-        values=values,
-        groups=renderer.groups,
-        locations=renderer.locations,
-        as_of=as_of,
-        brand=brand,
-        period=context["period"],
-    )
 
 
 def _parameters(
