@@ -166,7 +166,9 @@ def test_bad_build_date_is_an_input_error(okr_only, run, tmp_path):
     code, _, err = run("render", "okr", "--as-of", "2026-13-01", "--out", str(tmp_path))
 
     assert code == 2
-    assert err == "Error: --as-of: expected YYYY-MM-DD; found '2026-13-01'\n"
+    assert err == (
+        "Error: --as-of: expected a real date written YYYY-MM-DD; found '2026-13-01'\n"
+    )
 
 
 def test_company_with_markup_characters_reaches_both_files(
@@ -276,7 +278,9 @@ def test_input_error_shows_no_traceback(write_blueprint, mini_text, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_failure_exits_one_without_traceback(write_blueprint, mini_text, tmp_path):
+def test_out_folder_under_a_file_is_an_input_error(
+    write_blueprint, mini_text, tmp_path
+):
     path = write_blueprint(mini_text)
     (tmp_path / "afile").write_text("not a folder", encoding="utf-8")
     out = tmp_path / "afile" / "out"
@@ -285,10 +289,30 @@ def test_failure_exits_one_without_traceback(write_blueprint, mini_text, tmp_pat
         "render", str(path), "--out", str(out), "--as-of", AS_OF, cwd=tmp_path
     )
 
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    assert len(result.stderr.splitlines()) == 1
-    assert result.stderr.startswith("Error: ")
+    assert result.returncode == 2
+    assert result.stderr == f"Error: {out}: cannot make this folder: Not a directory\n"
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "not a folder"
+
+
+def test_unexpected_failure_exits_one_without_traceback(run, monkeypatch, tmp_path):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("perftemplates.templates.render", broken)
+
+    code, _, err = run("render", "okr", "--out", str(tmp_path))
+
+    assert code == 1
+    assert err == (
+        "Error: unexpected RuntimeError: disk on fire "
+        "(run 'perftemplates --debug ...' for the traceback)\n"
+    )
+
+
+def test_debug_after_the_command_works_too(tmp_path):
+    result = run_script("render", "nosuch.yaml", "--debug", cwd=tmp_path)
+
+    assert "InputError: nosuch.yaml: no such blueprint file" in result.stderr
 
 
 def test_debug_shows_the_traceback_of_an_input_error(tmp_path):

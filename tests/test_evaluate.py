@@ -56,7 +56,9 @@ def probe(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Layout]:
 
 
 @pytest.mark.parametrize(
-    ("index", "case"), enumerate(FIELD_CASES), ids=[c.formula for c in FIELD_CASES]
+    ("index", "case"),
+    list(enumerate(FIELD_CASES)),
+    ids=[c.formula for c in FIELD_CASES],
 )
 def test_formula_gives_what_excel_gives(probe, index, case):
     values, layout = probe
@@ -66,7 +68,9 @@ def test_formula_gives_what_excel_gives(probe, index, case):
 
 
 @pytest.mark.parametrize(
-    ("index", "case"), enumerate(COLUMN_CASES), ids=[c.formula for c in COLUMN_CASES]
+    ("index", "case"),
+    list(enumerate(COLUMN_CASES)),
+    ids=[c.formula for c in COLUMN_CASES],
 )
 def test_row_formula_gives_what_excel_gives_in_every_row(probe, index, case):
     values, layout = probe

@@ -357,15 +357,16 @@ def recommend(
 
 
 @cli.command()
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
-)
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @COMPANY
 def validate(files: tuple[Path, ...], company: Path | None) -> None:
-    """Check blueprint and override FILES (and --company) and print every problem."""
+    """Check blueprint and override FILES and a --company profile; print every
+    problem."""
     from perftemplates.blueprint.load import load_blueprint
     from perftemplates.errors import BlueprintError
 
+    if not files and not company:
+        raise click.UsageError("give blueprint files, --company FILE, or both")
     problems = []
     if company:
         try:
@@ -443,9 +444,13 @@ def _parse_settings(settings: tuple[str, ...]) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user errors print one message and exit 2, failures exit 1."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in args
+    if debug:
+        # --debug is a group option, but users add it anywhere on the line.
+        args = ["--debug", *(arg for arg in args if arg != "--debug")]
     try:
-        code = cli.main(args=argv, prog_name="perftemplates", standalone_mode=False)
+        code = cli.main(args=args, prog_name="perftemplates", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
@@ -462,7 +467,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(
             f"Error: unexpected {type(exc).__name__}: {exc} "
-            "(run with --debug for the traceback)",
+            "(run 'perftemplates --debug ...' for the traceback)",
             err=True,
         )
         sys.exit(1)

@@ -7,10 +7,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from perftemplates.errors import InputError
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"{path.parent}: cannot make this folder: {exc.strerror}"
+        ) from None
     handle, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".part"
     )

@@ -213,7 +213,9 @@ def _number_text(cell: Cell, kind: str, decimal: str | None) -> str:
     elif isinstance(cell, str):
         text = cell.strip()
         written_as_percent = kind == "percent" and text.endswith("%")
-        value = parse_number(text.removesuffix("%").rstrip(SPACES), decimal)
+        # Only a percent column takes a % sign; elsewhere it is not a number.
+        body = text.removesuffix("%").rstrip(SPACES) if written_as_percent else text
+        value = parse_number(body, decimal)
         value = value / 100 if written_as_percent else value
     else:
         raise ValueProblem(f"expected a number; found the date {_text(cell)}")

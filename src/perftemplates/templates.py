@@ -10,6 +10,7 @@ from typing import Literal
 
 from perftemplates.blueprint.brand import Brand
 from perftemplates.blueprint.load import (
+    BUILTIN_DIR,
     builtin_ids,
     builtin_path,
     load_blueprint,
@@ -75,7 +76,9 @@ def build_date(as_of: str | None = None) -> dt.date:
         try:
             return dt.date.fromisoformat(as_of)
         except ValueError:
-            raise InputError(f"--as-of: expected YYYY-MM-DD; found {as_of!r}") from None
+            raise InputError(
+                f"--as-of: expected a real date written YYYY-MM-DD; found {as_of!r}"
+            ) from None
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
@@ -100,7 +103,9 @@ def render(
     try:
         resolved = resolve(template.blueprint, variant, overrides, as_of, brand, row)
     except ResolveError as exc:
-        lines = [f"{template.path}: {problem.message}" for problem in exc.problems]
+        # A built-in is named by its id: its file is inside the installed package.
+        name = template.id if template.path.parent == BUILTIN_DIR else template.path
+        lines = [f"{name}: {problem.message}" for problem in exc.problems]
         raise InputError("\n".join(lines)) from None
     if fmt == "xlsx":
         from perftemplates.render.xlsx import render_workbook
