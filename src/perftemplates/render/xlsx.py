@@ -552,7 +552,7 @@ class _WorkbookWriter:
         for column in columns:
             value = values.get(column.key)
             if column.type == "longtext" and isinstance(value, str):
-                per_line = max(8, int((column.width or WIDTHS["longtext"]) * 1.1))
+                per_line = max(8, int((column.width or WIDTHS["longtext"]) * 1.3))
                 lines = max(
                     lines,
                     sum(-(-len(part) // per_line) or 1 for part in value.split("\n")),
