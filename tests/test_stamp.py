@@ -10,7 +10,7 @@ import pytest
 from perftemplates.cli import main
 from perftemplates.render import stamp as st
 from perftemplates.roster import Roster, RosterOptions
-from perftemplates.templates import find_template, render
+from perftemplates.templates import Template, find_template, render
 
 AS_OF = dt.date(2026, 7, 1)
 CASES = Path(__file__).parent / "data" / "cases"
@@ -202,6 +202,26 @@ def test_choices_numbers_and_parameters_are_not_stamp_keys():
     keys = st.text_keys(find_template("okr"))
 
     assert keys == {"company", "team", "owner"}
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["{% if team %}Ours{% endif %}", "{{ team | upper }}", "{{ team[:3] }}"],
+)
+def test_a_key_blueprint_text_tests_or_filters_is_never_stamped(title):
+    okr = find_template("okr")
+    blueprint = okr.blueprint.model_copy(update={"title": title})
+
+    keys = st.text_keys(Template(okr.path, blueprint))
+
+    assert keys == {"company", "owner"}
+
+
+def test_a_key_printed_plainly_stays_a_stamp_key():
+    okr = find_template("okr")
+    blueprint = okr.blueprint.model_copy(update={"title": "{{ team }} OKRs"})
+
+    assert st.text_keys(Template(okr.path, blueprint)) == {"company", "team", "owner"}
 
 
 def test_a_placeholder_inside_a_tag_is_refused():

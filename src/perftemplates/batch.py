@@ -31,8 +31,9 @@ from perftemplates.errors import InputError, PerftemplatesError
 from perftemplates.naming import UniqueNames, safe_name
 from perftemplates.output import sha256, write_atomic
 from perftemplates.render.package import FIXED_TIME
+from perftemplates.render.stamp import Stamper
 from perftemplates.roster import Roster, RosterOptions, Row, normalise
-from perftemplates.templates import Format, Template, find_template, render
+from perftemplates.templates import Format, Template, find_template
 
 MANIFEST_NAME = "manifest.json"
 # The columns whose value names a file by default, first found wins.
@@ -185,6 +186,7 @@ class Batch:
             request.force,
         )
         workers = request.workers or cpu_count()
+        _prime(work, self._first_job())
         pool = multiprocessing.get_context().Pool(
             workers, _start_worker, (work,), maxtasksperchild=TASKS_PER_WORKER
         )
@@ -204,6 +206,10 @@ class Batch:
             # A worker ended mid-file leaves its temporary file behind.
             remove_leftovers(request.out, WORKER_FILES)
             raise
+
+    def _first_job(self) -> Job | None:
+        """The first row's job; None with --group-by, where each team differs."""
+        return None if self.groups is not None else next(self.jobs(), None)
 
 
 class NamePattern:
@@ -334,6 +340,8 @@ class Grouping:
 
 
 _work: Work | None = None
+# Each worker renders a template once and stamps rows into it where it safely can.
+_stamper = Stamper()
 
 
 def _start_worker(work: Work) -> None:
@@ -344,6 +352,17 @@ def _start_worker(work: Work) -> None:
     # handler for SIGTERM inherited from it could leave a blocked worker unkillable.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _prime(work: Work, job: Job | None) -> None:
+    """Prepare the first row's template before the pool forks, so that every
+    worker (and each one replacing a retired worker) starts with it."""
+    if job is None or job.error:
+        return
+    for fmt in work.formats:
+        _stamper.prime(
+            work.template, "blank", fmt, work.as_of, job.overrides, work.brand
+        )
 
 
 def _run_job(job: Job) -> list[Entry]:
@@ -373,7 +392,9 @@ def produce(work: Work, job: Job) -> list[Entry]:
     for fmt in work.formats:
         file = f"{job.name}.{fmt}"
         try:
-            data = render(work.template, "blank", fmt, work.as_of, job.overrides, brand)
+            data = _stamper.render(
+                work.template, "blank", fmt, work.as_of, job.overrides, brand
+            )
         except PerftemplatesError as exc:
             entries.append(Entry(job.row, job.name, file, "failed", error=str(exc)))
             continue
