@@ -17,7 +17,6 @@ import multiprocessing
 import os
 import re
 import signal
-import tempfile
 import zipfile
 from collections import deque
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from typing import IO, Any
 from perftemplates.blueprint.brand import Brand
 from perftemplates.errors import InputError, PerftemplatesError
 from perftemplates.naming import UniqueNames, safe_name
-from perftemplates.output import sha256, write_atomic
+from perftemplates.output import atomic_stream, sha256, write_atomic
 from perftemplates.render.package import FIXED_TIME
 from perftemplates.render.stamp import Stamper
 from perftemplates.roster import Roster, RosterOptions, Row, normalise
@@ -450,24 +449,6 @@ def remove_leftovers(out: Path, kinds: tuple[str, ...] = RUN_FILES) -> int:
 # The manifest and the zip, written as results arrive so memory stays flat
 
 
-@contextlib.contextmanager
-def _atomic_stream(path: Path) -> Iterator[IO[bytes]]:
-    """A file that appears under `path` complete, or not at all."""
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".part"
-    )
-    try:
-        with os.fdopen(handle, "w+b") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 class _Manifest:
     def __init__(self, stream: IO[bytes]):
         self.stream = stream
@@ -481,7 +462,7 @@ class _Manifest:
 
 @contextlib.contextmanager
 def _manifest_stream(path: Path, heading: dict[str, Any]) -> Iterator[_Manifest]:
-    with _atomic_stream(path) as stream:
+    with atomic_stream(path) as stream:
         opening = json.dumps(heading, indent=2, ensure_ascii=False)[:-2]
         stream.write((opening + ',\n  "files": [').encode())
         manifest = _Manifest(stream)
@@ -495,7 +476,7 @@ def _zip_stream(path: Path | None) -> Iterator[zipfile.ZipFile | None]:
         yield None
         return
     with (
-        _atomic_stream(path) as stream,
+        atomic_stream(path) as stream,
         zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive,
     ):
         yield archive

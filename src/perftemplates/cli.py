@@ -17,6 +17,13 @@ COMPANY = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="A company profile (company.yaml): name, logo, colours, fiscal year.",
 )
+OUT_DIR = click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="The folder to write to.",
+)
 AS_OF = click.option(
     "--as-of", help="Build date YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)."
 )
@@ -51,12 +58,7 @@ def list_templates() -> None:
     multiple=True,
     help="xlsx or docx; repeat for both (default: both).",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-)
+@OUT_DIR
 @click.option(
     "--set",
     "settings",
@@ -95,12 +97,7 @@ def render(
 
 
 @cli.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-)
+@OUT_DIR
 @click.option(
     "--blueprints",
     type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -134,12 +131,7 @@ def pack(
     help="A CSV or XLSX file: one row per team or person, one column per value.",
 )
 @COMPANY
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-)
+@OUT_DIR
 @click.option(
     "--format",
     "formats",

@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from perftemplates.errors import InputError
 
@@ -18,12 +21,19 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise InputError(
             f"{path.parent}: cannot make this folder: {exc.strerror}"
         ) from None
+    with atomic_stream(path) as stream:
+        stream.write(data)
+
+
+@contextmanager
+def atomic_stream(path: Path) -> Iterator[IO[bytes]]:
+    """A file that appears under `path` complete, or not at all."""
     handle, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".part"
     )
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+        with os.fdopen(handle, "w+b") as stream:
+            yield stream
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)
