@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -502,3 +503,30 @@ def test_an_interrupted_run_leaves_no_partial_file_and_a_rerun_finishes(tmp_path
     assert statuses.count("written") == rows - written
     assert not list(out.glob(".*.part"))
     _assert_complete(out, rows)
+
+
+def test_other_roster_columns_reach_blueprint_text_as_row_values(tmp_path, run):
+    blueprint = (Path(__file__).parent / "conftest.py").read_text(encoding="utf-8")
+    mini = blueprint.split('MINI_BLUEPRINT = """\\\n')[1].split('"""')[0]
+    path = tmp_path / "mini.yaml"
+    path.write_text(
+        mini.replace("title: Mini plan", 'title: "Plan: {{ row.notes }}"'),
+        encoding="utf-8",
+    )
+    roster = tmp_path / "teams.csv"
+    roster.write_text(
+        "Team,Notes\nAlpha,Ship by June\nBeta,Hire two\n", encoding="utf-8"
+    )
+    out = tmp_path / "out"
+
+    code, _, err = run("batch", str(path), "--roster", str(roster), "--out", str(out))
+
+    assert (code, err) == (0, "")
+    titles = {p.stem: read_title(p) for p in out.glob("*.xlsx")}
+    assert titles == {"Alpha": "Plan: Ship by June", "Beta": "Plan: Hire two"}
+
+
+def read_title(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        core = archive.read("docProps/core.xml").decode("utf-8")
+    return re.search(r"<dc:title>(.*?)</dc:title>", core)[1]

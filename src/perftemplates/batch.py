@@ -20,7 +20,7 @@ import signal
 import zipfile
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import IO, Any
@@ -80,6 +80,8 @@ class Job:
     overrides: dict[str, str]
     people: tuple[tuple[str, str, str], ...] | None = None
     error: str | None = None
+    # The row's other columns, for blueprint text such as {{ row.notes }}.
+    values: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,8 @@ class Batch:
         if self.groups is None:
             for row in self.roster.rows():
                 name = unique.claim(safe_name(self.names.text(row), row.number))
-                yield Job(row.number, name, row.overrides, None, _error(row.problems))
+                error = _error(row.problems)
+                yield Job(row.number, name, row.overrides, None, error, row.values)
             return
         for group in self.groups.collect():
             name = unique.claim(safe_name(self.names.text(group.first), group.row))
@@ -255,7 +258,8 @@ class Group:
 
     def job(self, name: str) -> Job:
         people = tuple(self.people)
-        return Job(self.row, name, self.overrides, people, _error(self.problems))
+        error = _error(self.problems)
+        return Job(self.row, name, self.overrides, people, error, self.first.values)
 
 
 def _error(problems: list[str]) -> str | None:
@@ -392,7 +396,13 @@ def produce(work: Work, job: Job) -> list[Entry]:
         file = f"{job.name}.{fmt}"
         try:
             data = _stamper.render(
-                work.template, "blank", fmt, work.as_of, job.overrides, brand
+                work.template,
+                "blank",
+                fmt,
+                work.as_of,
+                job.overrides,
+                brand,
+                job.values,
             )
         except PerftemplatesError as exc:
             entries.append(Entry(job.row, job.name, file, "failed", error=str(exc)))

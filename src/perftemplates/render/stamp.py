@@ -433,6 +433,12 @@ def _row(
     return row
 
 
+def uses_row_values(template: Template) -> bool:
+    """Does any text of the blueprint use a roster row's values ({{ row.x }})?"""
+    text = template.blueprint.model_dump_json()
+    return re.search(r"\{[{%][^}]*\brow\b", text) is not None
+
+
 class Stamper:
     """`render` for many rows of one run: stamps where it can, renders the rest.
 
@@ -444,6 +450,7 @@ class Stamper:
         self.seen: set[tuple] = set()
         self.prepared: dict[tuple, tuple[Template, Prepared | None]] = {}
         self.keys: dict[int, tuple[Template, frozenset[str]]] = {}
+        self.row_users: dict[int, tuple[Template, bool]] = {}
         self.stamped = 0
         self.rendered = 0
 
@@ -455,8 +462,13 @@ class Stamper:
         as_of: dt.date,
         overrides: dict[str, str],
         brand: Brand | None = None,
+        row: dict[str, str] | None = None,
     ) -> bytes:
         """The bytes `templates.render` gives for the same arguments."""
+        if row and self._uses_row(template):
+            # Row values can go anywhere text can: only a full render places them.
+            self.rendered += 1
+            return render(template, variant, fmt, as_of, overrides, brand, row)
         try:
             keys = self._text_keys(template)
             row = _row(template, variant, fmt, as_of, overrides, brand, keys)
@@ -487,6 +499,12 @@ class Stamper:
         if row is not None:
             self.seen.add(row.context)
             self._prepared(row)
+
+    def _uses_row(self, template: Template) -> bool:
+        known = self.row_users.get(id(template))
+        if known is None or known[0] is not template:
+            known = self.row_users[id(template)] = (template, uses_row_values(template))
+        return known[1]
 
     def _text_keys(self, template: Template) -> frozenset[str]:
         # Walking the blueprint takes about a millisecond: once per template.
