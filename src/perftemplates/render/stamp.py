@@ -470,10 +470,9 @@ class Stamper:
             self.rendered += 1
             return render(template, variant, fmt, as_of, overrides, brand, row)
         try:
-            keys = self._text_keys(template)
-            row = _row(template, variant, fmt, as_of, overrides, brand, keys)
-            prepared = None if row is None else self._prepared(row)
-            data = None if prepared is None else stamp(prepared, row.values)
+            job = self._job(template, variant, fmt, as_of, overrides, brand)
+            prepared = None if job is None else self._prepared(job)
+            data = None if prepared is None else stamp(prepared, job.values)
         except Exception:
             # Stamping only saves time: whatever fails here, a full render does
             # the row and reports its problems in its own words.
@@ -494,11 +493,23 @@ class Stamper:
         brand: Brand | None = None,
     ) -> None:
         """Prepare the context of `overrides` now: before a pool forks, say."""
+        job = self._job(template, variant, fmt, as_of, overrides, brand)
+        if job is not None:
+            self.seen.add(job.context)
+            self._prepared(job)
+
+    def _job(
+        self,
+        template: Template,
+        variant: Variant,
+        fmt: Format,
+        as_of: dt.date,
+        overrides: dict[str, str],
+        brand: Brand | None,
+    ) -> _Row | None:
+        """What one file asks for, split into stamped values and fixed context."""
         keys = self._text_keys(template)
-        row = _row(template, variant, fmt, as_of, overrides, brand, keys)
-        if row is not None:
-            self.seen.add(row.context)
-            self._prepared(row)
+        return _row(template, variant, fmt, as_of, overrides, brand, keys)
 
     def _uses_row(self, template: Template) -> bool:
         known = self.row_users.get(id(template))
