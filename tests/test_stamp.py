@@ -2,15 +2,18 @@
 
 import datetime as dt
 import json
+import random
+import re
 import unicodedata
 from pathlib import Path
 
 import pytest
 
 from perftemplates.cli import main
+from perftemplates.errors import InputError
 from perftemplates.render import stamp as st
 from perftemplates.roster import Roster, RosterOptions
-from perftemplates.templates import Template, find_template, render
+from perftemplates.templates import Template, builtin_templates, find_template, render
 
 AS_OF = dt.date(2026, 7, 1)
 CASES = Path(__file__).parent / "data" / "cases"
@@ -71,14 +74,91 @@ def test_mbo_rows_sharing_their_numbers_are_stamped(fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_mbo_rows_with_their_own_salary_are_rendered_in_full(fmt):
-    # A salary feeds formulas whose stored results would change: never stamped.
+def test_mbo_rows_with_their_own_numbers_are_stamped(fmt):
+    salaries = ["50000", "61250.5", "0", "1e6", "72000.125", "99999999"]
+    bonuses = ["0.1", "0.125", "0", "2", "15%", "0.075"]
     rows = [
-        {"employee": f"Employee {n}", "base_salary": str(50000 + n)} for n in range(4)
+        {
+            "employee": f"Employee {n}",
+            "role": "Analyst",
+            "base_salary": salary,
+            "target_bonus_pct": bonus,
+        }
+        for n, (salary, bonus) in enumerate(zip(salaries, bonuses, strict=True))
     ]
 
-    # The first row's context was seen twice; every other is new: a full render.
-    assert _stamped("mbo", fmt, rows) == [True, False, False, False]
+    assert _stamped("mbo", fmt, rows) == [True] * 6
+
+
+def test_a_blank_number_is_stamped_in_a_workbook_only():
+    rows = [{"employee": "Ana", "base_salary": ""}]
+
+    assert _stamped("mbo", "xlsx", rows) == [True]
+    # A blank form prints nothing for it: no text to put in place of the sentinel.
+    assert _stamped("mbo", "docx", rows) == [False]
+
+
+def test_a_number_a_chart_plots_is_rendered_in_full_in_a_workbook():
+    # The cap sets the what-if steps, which the payout chart plots and caches.
+    rows = [{"employee": "Ana", "achievement_cap": "2"}]
+
+    assert _stamped("mbo", "xlsx", rows) == [False]
+    assert _stamped("mbo", "docx", rows) == [True]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_number_out_of_bounds_gives_the_render_error(fmt):
+    template = find_template("mbo")
+    stamper = st.Stamper()
+    row = {"employee": "Ana", "base_salary": "50000"}
+    stamper.render(template, "blank", fmt, AS_OF, row)
+    stamper.render(template, "blank", fmt, AS_OF, row)
+
+    with pytest.raises(InputError) as stamped:
+        stamper.render(template, "blank", fmt, AS_OF, row | {"base_salary": "-5"})
+
+    with pytest.raises(InputError) as rendered:
+        render(template, "blank", fmt, AS_OF, row | {"base_salary": "-5"})
+    assert str(stamped.value) == str(rendered.value)
+    assert "base_salary" in str(stamped.value)
+
+
+def _number_choices(item, rng: random.Random) -> str:
+    """A value for a number field within its bounds, often at one of them."""
+    low = item.min if item.min is not None else -1000
+    high = item.max if item.max is not None else 1_000_000
+    value = rng.choice([low, high, (low + high) / 2, rng.uniform(low, high)])
+    return str(round(value)) if item.type == "integer" else repr(value)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("template_id", [t.id for t in builtin_templates()])
+def test_random_numbers_stamp_to_the_render_bytes(fmt, template_id):
+    template = find_template(template_id)
+    items = {item.key: item for item in st._inputs(template, standard=False)}
+    rng = random.Random(f"{template_id}-{fmt}")
+    stamper = st.Stamper()
+    outcomes = []
+    for n in range(6):
+        keys = rng.sample(sorted(st.number_keys(template)), k=2)
+        row = {"team": f"Team {n}"} | {
+            key: _number_choices(items[key], rng) for key in keys
+        }
+        for _ in range(2):
+            try:
+                expected = render(template, "blank", fmt, AS_OF, row)
+            except InputError as error:
+                with pytest.raises(InputError, match=re.escape(str(error))):
+                    stamper.render(template, "blank", fmt, AS_OF, row)
+                outcomes.append("refused")
+                continue
+            before = stamper.stamped
+            assert stamper.render(template, "blank", fmt, AS_OF, row) == expected, row
+            outcomes.append("stamped" if stamper.stamped > before else "rendered")
+
+    # Each row is made twice: the second is stamped unless a number cannot be
+    # (a chart plots it, a form prints it as digits found elsewhere).
+    assert "stamped" in outcomes, outcomes
 
 
 # The hostile rosters
@@ -114,9 +194,9 @@ def test_hostile_employee_rosters_give_the_render_bytes(fmt):
 
     flags = _stamped("mbo", fmt, overrides)
 
-    # Each salary feeds formulas: only a context seen before is stamped (the
-    # primed first row, and Cleo's 72000 in both rosters).
-    assert flags == [True, False, False, False, True]
+    # Salaries and bonus percents are stamped with their formulas' results; the
+    # rows with a bad number are not among the overrides.
+    assert flags == [True] * 5
 
 
 NFD = unicodedata.normalize("NFD", "Équipe Müller")

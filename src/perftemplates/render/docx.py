@@ -19,6 +19,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 
+from perftemplates.blueprint.brand import Brand
 from perftemplates.blueprint.model import Box, Column, Field_, Page, Section, Table
 from perftemplates.blueprint.resolve import Resolved
 from perftemplates.evaluate import CellError, formula_values
@@ -409,25 +410,29 @@ class _DocumentWriter(WordBuilder):
         return widths
 
     def display(self, value: Any, kind: str, decimals: int | None) -> str:
-        """A value as a person would write it on the printed form."""
-        if value is None or value == "":
-            return ""
-        if isinstance(value, dt.datetime):
-            value = value.date()
-        if isinstance(value, dt.date):
-            return self.brand.date_text(value)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return str(value)
-        if kind == "percent":
-            return f"{_round(value * 100, decimals or 0):,} %"
-        if kind == "currency":
-            places = self.brand.currency_decimals if decimals is None else decimals
-            return self.brand.money(float(_round(value, places)), places)
-        if kind == "integer":
-            return str(_round(value, 0))
-        if decimals is not None:
-            return f"{_round(value, decimals):,}"
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+        return display(value, kind, decimals, self.brand)
+
+
+def display(value: Any, kind: str, decimals: int | None, brand: Brand) -> str:
+    """A value as a person would write it on the printed form."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return brand.date_text(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if kind == "percent":
+        return f"{_round(value * 100, decimals or 0):,} %"
+    if kind == "currency":
+        places = brand.currency_decimals if decimals is None else decimals
+        return brand.money(float(_round(value, places)), places)
+    if kind == "integer":
+        return str(_round(value, 0))
+    if decimals is not None:
+        return f"{_round(value, decimals):,}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
 
 
 def _readable(value: Any, kind: str) -> Any:

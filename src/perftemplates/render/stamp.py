@@ -6,6 +6,12 @@ template is rendered once with a unique placeholder for each such key, and each
 row's file is that package with the placeholders replaced by the row's values,
 escaped as the writer escapes them, and rezipped with the original member settings.
 
+Numbers (a salary, a bonus percent) feed formulas, so a row's numbers are stamped
+differently: the row is resolved and its formulas evaluated, and in a workbook
+only the cells whose value or stored result changed are written again (see
+`cells`); in a blank Word form, which prints inputs but no results, the number
+is printed text like any other, and gets a placeholder like text.
+
 Stamping is an optimisation, never a second renderer: a prepared package is used
 only after two probe values stamped into it gave exactly the bytes a full render of
 those values gives, and a row whose values could serialise differently (or could
@@ -17,12 +23,16 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import io
+import math
 import re
 import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from perftemplates.blueprint import formula as fx
 from perftemplates.blueprint.brand import Brand
@@ -30,6 +40,11 @@ from perftemplates.blueprint.model import Field_
 from perftemplates.blueprint.resolve import Resolved, Variant, resolve
 from perftemplates.blueprint.standard import standard_settings
 from perftemplates.blueprint.textrender import is_template
+from perftemplates.evaluate import formula_values
+from perftemplates.layout import plan
+from perftemplates.render import cells
+from perftemplates.render.docx import display, render_document
+from perftemplates.render.xlsx import render_workbook
 from perftemplates.templates import Format, Template, render
 from perftemplates.text import clean
 
@@ -67,6 +82,11 @@ LONGEST = len(LONG_PROBE.format(index=0))
 # expression or statement, and only_if conditions.
 WORD = re.compile(r"[A-Za-z_]\w*")
 JINJA = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}", re.DOTALL)
+NUMBER_TYPES = {"integer", "number", "percent", "currency"}
+# Two numbers stamped and compared with a full render before any row is.
+NUMBER_PROBES = ("12345.5", "1.25", "0.5", "3", "2", "2031", "1", "0")
+CHARTS = re.compile(r"xl/charts/chart\d+\.xml")
+WORKBOOK = "xl/workbook.xml"
 
 
 def _store(content: bytes) -> bytes:
@@ -94,6 +114,13 @@ class Prepared:
     # xlsx: the shared strings holding no placeholder, and those holding one.
     plain_strings: frozenset[bytes]
     marked_strings: tuple[bytes, ...]
+    # The number keys, stamped from the row resolved in full. In a document they
+    # have placeholders among the marks; a workbook needs the formula results
+    # of the prepared render, each sheet's part, and the cells charts cache.
+    numbers: tuple[str, ...] = ()
+    results: dict[cells.Cell, Any] = field(default_factory=dict)
+    sheets: dict[str, str] = field(default_factory=dict)
+    charted: frozenset[cells.Cell] = frozenset()
 
 
 def placeholder(key: str) -> str:
@@ -103,21 +130,48 @@ def placeholder(key: str) -> str:
 
 def text_keys(template: Template) -> frozenset[str]:
     """Settings and input fields holding free text: the keys worth stamping."""
-    blueprint = template.blueprint
-    fields = standard_settings(blueprint.period) + list(blueprint.settings)
-    fields += [
-        item
-        for sheet in blueprint.sheets
-        for block in sheet.blocks
-        for item in block.fields or []
-    ]
     # A parameter of the same name wins in resolve, and it may steer the layout.
     candidates = {
         item.key
-        for item in fields
-        if _is_free_text(item) and item.key not in blueprint.parameters
+        for item in _inputs(template, standard=True)
+        if _is_free_text(item) and item.key not in template.blueprint.parameters
     }
     return frozenset(candidates - _steering_names(template))
+
+
+def number_keys(template: Template) -> frozenset[str]:
+    """The blueprint's own settings and input fields holding a number.
+
+    Blueprint text never sees them: a number in text is printed as the text
+    renderer writes it, not as a cell or form does. The standard settings (the
+    fiscal year) are left out, as they decide the period printed everywhere.
+    """
+    names = _text_names(template)
+    if "settings" in names:
+        return frozenset()
+    candidates = {
+        item.key
+        for item in _inputs(template, standard=False)
+        if item.type in NUMBER_TYPES
+        and not item.formula
+        and item.key not in template.blueprint.parameters
+    }
+    return frozenset(candidates - names)
+
+
+def _inputs(template: Template, standard: bool) -> list[Field_]:
+    blueprint = template.blueprint
+    fields = standard_settings(blueprint.period) if standard else []
+    return (
+        fields
+        + list(blueprint.settings)
+        + [
+            item
+            for sheet in blueprint.sheets
+            for block in sheet.blocks
+            for item in block.fields or []
+        ]
+    )
 
 
 def _steering_names(template: Template) -> set[str]:
@@ -126,14 +180,19 @@ def _steering_names(template: Template) -> set[str]:
     A condition or a filter on a value could turn out differently for a row than
     for both probes; such keys are always rendered in full.
     """
+    return _text_names(template, printed=False)
+
+
+def _text_names(template: Template, printed: bool = True) -> set[str]:
+    """Names blueprint text uses; with `printed`, also those it only prints."""
     names: set[str] = set()
     for name, text in _texts(template.blueprint):
         if name == "only_if":
             names.update(WORD.findall(text))
             continue
-        for printed, statement in JINJA.findall(text):
-            if statement or not WORD.fullmatch(printed.strip()):
-                names.update(WORD.findall(printed + " " + statement))
+        for shown, statement in JINJA.findall(text):
+            if printed or statement or not WORD.fullmatch(shown.strip()):
+                names.update(WORD.findall(shown + " " + statement))
     return names
 
 
@@ -169,25 +228,125 @@ def prepare(
     fixed: dict[str, str],
     keys: tuple[str, ...],
     brand: Brand | None = None,
+    numbers: tuple[str, ...] = (),
 ) -> Prepared | None:
-    """The package to stamp `keys` into, or None if these keys cannot be stamped.
+    """The package to stamp `keys` and `numbers` into, or None if it cannot be.
 
     `fixed` holds the other overrides, rendered as they are in every stamped file.
     """
+    probes = _number_probes(template, numbers)
+    if probes is None:
+        return None
     marked = {**fixed, **{key: placeholder(key) for key in keys}}
+    if fmt == "docx":
+        # Resolved with numbers that pass its checks, printed as placeholders.
+        marked |= {key: values[0] for key, values in probes.items()}
     resolved = resolve(template.blueprint, variant, marked, as_of, brand)
     if set(keys) & formula_names(resolved):
         return None
-    data = render(template, variant, fmt, as_of, marked, brand)
-    prepared = _package(fmt, data, keys)
+    if fmt == "docx":
+        resolved.values.update({key: placeholder(key) for key in numbers})
+        keys += numbers
+    prepared = _package(fmt, _render(fmt, resolved), keys, numbers)
+    if prepared is not None and fmt == "xlsx" and numbers:
+        prepared = _with_results(prepared, resolved)
     if prepared is None:
         return None
-    for probe in (SHORT_PROBE, LONG_PROBE):
-        values = {key: probe.format(index=i) for i, key in enumerate(keys)}
-        full = render(template, variant, fmt, as_of, {**fixed, **values}, brand)
-        if stamp(prepared, values) != full:
+    agree = _probes_agree(prepared, template, variant, as_of, fixed, brand, probes)
+    return prepared if agree else None
+
+
+def _render(fmt: Format, resolved: Resolved) -> bytes:
+    if fmt == "xlsx":
+        return render_workbook(resolved)
+    return render_document(resolved)
+
+
+def _probes_agree(
+    prepared: Prepared,
+    template: Template,
+    variant: Variant,
+    as_of: dt.date,
+    fixed: dict[str, str],
+    brand: Brand | None,
+    number_probes: dict[str, list[str]],
+) -> bool:
+    """True if stamping two sets of probe values gives their full render's bytes."""
+    text_keys = [key for key in prepared.marks if key not in prepared.numbers]
+    for index, probe in enumerate((SHORT_PROBE, LONG_PROBE)):
+        values = {key: probe.format(index=i) for i, key in enumerate(text_keys)}
+        numbers = {key: probes[index] for key, probes in number_probes.items()}
+        overrides = {**fixed, **values, **numbers}
+        full = render(template, variant, prepared.fmt, as_of, overrides, brand)
+        row = resolve(template.blueprint, variant, overrides, as_of, brand)
+        if stamp(prepared, values, row if numbers else None) != full:
+            return False
+    return True
+
+
+def _number_probes(
+    template: Template, numbers: tuple[str, ...]
+) -> dict[str, list[str]] | None:
+    """Two numbers for each key that its field accepts, None if it has not two.
+
+    Each key starts at another candidate, so that keys checked against each
+    other (an amber threshold below a green one) are seldom given equal values.
+    """
+    items = {item.key: item for item in _inputs(template, standard=False)}
+    probes = {}
+    for offset, key in enumerate(numbers):
+        fitting = _fitting(items[key], NUMBER_PROBES)
+        if len(fitting) < 2:
             return None
-    return prepared
+        count = len(fitting)
+        probes[key] = [fitting[offset % count], fitting[(offset + 1) % count]]
+    return probes
+
+
+def _fitting(item: Field_, candidates: tuple[str, ...]) -> list[str]:
+    """The candidates a field accepts: within its bounds, whole if an integer."""
+    fitting = []
+    for text in candidates:
+        value = float(text)
+        if item.type == "integer":
+            if not value.is_integer():
+                continue
+            text = str(int(value))
+        low = -math.inf if item.min is None else item.min
+        high = math.inf if item.max is None else item.max
+        if low <= value <= high:
+            fitting.append(text)
+    return fitting
+
+
+def _number_texts(
+    numbers: tuple[str, ...], resolved: Resolved
+) -> dict[str, str] | None:
+    """Each number as a blank form prints it in its field's row."""
+    items = {item.key: item for item in resolved.fields()}
+    texts = {}
+    for key in numbers:
+        item = items.get(key)
+        if item is None or key not in resolved.values:
+            return None
+        value = resolved.values[key]
+        texts[key] = display(value, item.type, item.decimals, resolved.brand)
+    return texts
+
+
+def _with_results(prepared: Prepared, resolved: Resolved) -> Prepared | None:
+    """A workbook's prepared package with what patching its cells needs."""
+    contents = {info.filename: content for info, content in prepared.members}
+    charted: set[cells.Cell] = set()
+    try:
+        sheets = cells.sheet_parts(contents[WORKBOOK])
+        for name, content in contents.items():
+            if CHARTS.fullmatch(name):
+                charted |= cells.chart_cells(content)
+    except (KeyError, cells.Unpatchable):
+        return None
+    results = formula_values(resolved, plan(resolved))
+    return replace(prepared, results=results, sheets=sheets, charted=frozenset(charted))
 
 
 def formula_names(resolved: Resolved) -> set[str]:
@@ -218,7 +377,9 @@ def _formulas(resolved: Resolved) -> Iterator[str]:
                     stack.append(value)
 
 
-def _package(fmt: Format, data: bytes, keys: tuple[str, ...]) -> Prepared | None:
+def _package(
+    fmt: Format, data: bytes, keys: tuple[str, ...], numbers: tuple[str, ...]
+) -> Prepared | None:
     """Unpack the placeholder render; None if a placeholder sits anywhere unsafe."""
     marks = {key: placeholder(key).encode() for key in keys}
     source = zipfile.ZipFile(io.BytesIO(data))
@@ -240,7 +401,7 @@ def _package(fmt: Format, data: bytes, keys: tuple[str, ...]) -> Prepared | None
     marked = tuple(s for s in strings if any(m in s for m in marks.values()))
     plain = frozenset(s for s in strings if s not in marked)
     parts = frozenset(text_parts)
-    return Prepared(fmt, members, stored, marks, parts, plain, marked)
+    return Prepared(fmt, members, stored, marks, parts, plain, marked, numbers)
 
 
 def _stored(data: bytes, info: zipfile.ZipInfo) -> bytes:
@@ -268,8 +429,20 @@ def _shared_strings(members: tuple[tuple[zipfile.ZipInfo, bytes], ...]) -> list[
     return []
 
 
-def stamp(prepared: Prepared, values: dict[str, str]) -> bytes | None:
-    """The file with `values` in place of the placeholders, or None: render it."""
+def stamp(
+    prepared: Prepared, values: dict[str, str], row: Resolved | None = None
+) -> bytes | None:
+    """The file with `values` in place of the placeholders, or None: render it.
+
+    `row` is the row resolved in full: it gives the numbers of `prepared.numbers`.
+    """
+    if prepared.numbers and row is None:
+        return None
+    if prepared.fmt == "docx" and prepared.numbers:
+        printed = _number_texts(prepared.numbers, row)
+        if printed is None:
+            return None
+        values = values | {k: v for k, v in printed.items() if k in prepared.marks}
     if set(values) != set(prepared.marks):
         return None
     if not all(is_stampable(value) for value in values.values()):
@@ -277,7 +450,55 @@ def stamp(prepared: Prepared, values: dict[str, str]) -> bytes | None:
     escaped = {prepared.marks[key]: _escape(value) for key, value in values.items()}
     if prepared.fmt == "xlsx" and not _strings_stay_unique(prepared, escaped):
         return None
-    return _zip(prepared, escaped)
+    parts = {
+        info.filename: _replace(content, escaped)
+        for info, content in prepared.members
+        if info.filename in prepared.text_parts
+    }
+    if prepared.fmt == "xlsx" and prepared.numbers:
+        sheets = _patched_sheets(prepared, row)
+        if sheets is None:
+            return None
+        parts |= sheets
+    return _zip(prepared, parts)
+
+
+def _patched_sheets(prepared: Prepared, row: Resolved) -> dict[str, bytes] | None:
+    """The worksheets whose number inputs or stored results differ for `row`."""
+    layout = plan(row)
+    results = formula_values(row, layout)
+    if results.keys() != prepared.results.keys():
+        return None
+    changed: dict[cells.Cell, Any] = {
+        cell: result
+        for cell, result in results.items()
+        if not _same(result, prepared.results[cell])
+    }
+    for key in prepared.numbers:
+        if key not in row.values:
+            return None
+        place = layout.fields[key]
+        changed[(place.sheet, place.row, place.col)] = cells.Input(row.values[key])
+    # A chart stores the values it plots: a changed one would change the chart.
+    if changed.keys() & prepared.charted:
+        return None
+    by_part: dict[str, dict[str, Any]] = {}
+    for (sheet, row_index, col), content in changed.items():
+        part = by_part.setdefault(prepared.sheets[sheet], {})
+        part[xl_rowcol_to_cell(row_index, col)] = content
+    contents = {info.filename: content for info, content in prepared.members}
+    try:
+        return {
+            part: cells.patch(contents[part], patches)
+            for part, patches in by_part.items()
+        }
+    except cells.Unpatchable:
+        return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    # 1 and 1.0 are equal but stored as "1" and "1.0".
+    return type(a) is type(b) and a == b
 
 
 def is_stampable(value: str) -> bool:
@@ -315,19 +536,19 @@ def _replace(content: bytes, escaped: dict[bytes, bytes]) -> bytes:
     return content
 
 
-def _zip(prepared: Prepared, escaped: dict[bytes, bytes]) -> bytes:
+def _zip(prepared: Prepared, parts: dict[str, bytes]) -> bytes:
     """The package again: same members, order, headers and compression.
 
-    Unchanged members keep their compressed bytes; only stamped parts are
+    Unchanged members keep their compressed bytes; only the changed `parts` are
     compressed again, as zipfile does (zlib's default level, raw deflate).
     """
     out = io.BytesIO()
     infos = []
     members = zip(prepared.members, prepared.stored, strict=True)
-    for (info, content), stored in members:
+    for (info, _), stored in members:
         info = copy.copy(info)
-        if info.filename in prepared.text_parts:
-            content = _replace(content, escaped)
+        content = parts.get(info.filename)
+        if content is not None:
             stored = COMPRESSORS[info.compress_type](content)
             info.CRC = zlib.crc32(content)
             info.file_size, info.compress_size = len(content), len(stored)
@@ -396,19 +617,26 @@ class _Row:
     brand: Brand | None
     fixed: tuple[tuple[str, str], ...]
     values: dict[str, str]
+    numbers: dict[str, str]
 
     @property
     def context(self) -> tuple:
         """What a prepared package depends on; the template by identity."""
-        keys = tuple(sorted(self.values))
+        keys = (tuple(sorted(self.values)), tuple(sorted(self.numbers)))
         call = (id(self.template), self.variant, self.fmt, self.as_of, self.brand)
         return (*call, keys, self.fixed)
 
     def prepare(self) -> Prepared | None:
-        keys = tuple(sorted(self.values))
+        keys, numbers = tuple(sorted(self.values)), tuple(sorted(self.numbers))
         fixed = dict(self.fixed)
         args = (self.template, self.variant, self.fmt, self.as_of, fixed, keys)
-        return prepare(*args, self.brand)
+        return prepare(*args, self.brand, numbers)
+
+    def resolve(self) -> Resolved:
+        """The row resolved in full, as its render would: it checks the numbers."""
+        overrides = {**dict(self.fixed), **self.values, **self.numbers}
+        blueprint = self.template.blueprint
+        return resolve(blueprint, self.variant, overrides, self.as_of, self.brand)
 
 
 def _row(
@@ -418,14 +646,18 @@ def _row(
     as_of: dt.date,
     overrides: dict[str, str],
     brand: Brand | None,
-    stampable: frozenset[str],
+    keys: tuple[frozenset[str], frozenset[str]],
 ) -> _Row | None:
     """The call split for stamping, or None if nothing in it can be stamped."""
-    values = {k: v for k, v in overrides.items() if k in stampable}
-    fixed = tuple(sorted((k, v) for k, v in overrides.items() if k not in stampable))
-    if not values or not all(is_stampable(v) for v in values.values()):
+    text_keys, number_keys = keys
+    values = {k: v for k, v in overrides.items() if k in text_keys}
+    numbers = {k: v for k, v in overrides.items() if k in number_keys}
+    fixed = tuple(
+        sorted((k, v) for k, v in overrides.items() if k not in values | numbers)
+    )
+    if not (values or numbers) or not all(is_stampable(v) for v in values.values()):
         return None
-    row = _Row(template, variant, fmt, as_of, brand, fixed, values)
+    row = _Row(template, variant, fmt, as_of, brand, fixed, values, numbers)
     try:
         hash(row.context)
     except TypeError:
@@ -449,7 +681,7 @@ class Stamper:
     def __init__(self) -> None:
         self.seen: set[tuple] = set()
         self.prepared: dict[tuple, tuple[Template, Prepared | None]] = {}
-        self.keys: dict[int, tuple[Template, frozenset[str]]] = {}
+        self.keys: dict[int, tuple[Template, tuple[frozenset, frozenset]]] = {}
         self.row_users: dict[int, tuple[Template, bool]] = {}
         self.stamped = 0
         self.rendered = 0
@@ -470,9 +702,7 @@ class Stamper:
             self.rendered += 1
             return render(template, variant, fmt, as_of, overrides, brand, row)
         try:
-            job = self._job(template, variant, fmt, as_of, overrides, brand)
-            prepared = None if job is None else self._prepared(job)
-            data = None if prepared is None else stamp(prepared, job.values)
+            data = self._stamped(template, variant, fmt, as_of, overrides, brand)
         except Exception:
             # Stamping only saves time: whatever fails here, a full render does
             # the row and reports its problems in its own words.
@@ -482,6 +712,24 @@ class Stamper:
             return data
         self.rendered += 1
         return render(template, variant, fmt, as_of, overrides, brand)
+
+    def _stamped(
+        self,
+        template: Template,
+        variant: Variant,
+        fmt: Format,
+        as_of: dt.date,
+        overrides: dict[str, str],
+        brand: Brand | None,
+    ) -> bytes | None:
+        job = self._job(template, variant, fmt, as_of, overrides, brand)
+        prepared = None if job is None else self._prepared(job)
+        if job is None or prepared is None:
+            return None
+        # Resolving checks the row's numbers as a render would, and gives the
+        # values its formulas are evaluated with.
+        row = job.resolve() if prepared.numbers else None
+        return stamp(prepared, job.values, row)
 
     def prime(
         self,
@@ -508,8 +756,11 @@ class Stamper:
         brand: Brand | None,
     ) -> _Row | None:
         """What one file asks for, split into stamped values and fixed context."""
-        keys = self._text_keys(template)
-        return _row(template, variant, fmt, as_of, overrides, brand, keys)
+        text, numbers = self._keys(template)
+        # A worked example's document prints what formulas compute from numbers.
+        if fmt == "docx" and variant == "example":
+            numbers = frozenset()
+        return _row(template, variant, fmt, as_of, overrides, brand, (text, numbers))
 
     def _uses_row(self, template: Template) -> bool:
         known = self.row_users.get(id(template))
@@ -517,13 +768,15 @@ class Stamper:
             known = self.row_users[id(template)] = (template, uses_row_values(template))
         return known[1]
 
-    def _text_keys(self, template: Template) -> frozenset[str]:
+    def _keys(self, template: Template) -> tuple[frozenset[str], frozenset[str]]:
+        """The text keys and number keys of a template."""
         # Walking the blueprint takes about a millisecond: once per template.
         known = self.keys.get(id(template))
         if known is None or known[0] is not template:
             if len(self.keys) >= PREPARED_LIMIT:
                 self.keys.clear()
-            known = self.keys[id(template)] = (template, text_keys(template))
+            keys = (text_keys(template), number_keys(template))
+            known = self.keys[id(template)] = (template, keys)
         return known[1]
 
     def _prepared(self, row: _Row) -> Prepared | None:
