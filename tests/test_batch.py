@@ -405,20 +405,31 @@ def test_a_batch_file_is_the_file_render_makes(batch, run, tmp_path, fmt):
     assert (rendered / f"okr.{fmt}").read_bytes() == (out / f"Alpha.{fmt}").read_bytes()
 
 
-def test_typed_roster_values_give_the_render_bytes(batch):
-    code, _, _, out = batch("mbo", "employees-semicolon.csv", "--decimal", ",")
+@pytest.mark.parametrize("fmt", ["xlsx", "docx"])
+def test_typed_roster_values_give_the_render_bytes(batch, fmt):
+    code, _, _, out = batch(
+        "mbo", "employees-semicolon.csv", "--decimal", ",", "--format", fmt
+    )
 
+    assert code == 0
     template = find_template("mbo")
-    overrides = {
-        "employee": "Ben Example",
-        "role": "Sales Engineer",
-        "manager": "Mia Example",
-        "base_salary": "61250.5",
-        "target_bonus_pct": "0.1",
-    }
     as_of = dt.date.fromisoformat(AS_OF)
-    expected = render(template, "blank", "xlsx", as_of, overrides)
-    assert (out / "Ben Example.xlsx").read_bytes() == expected
+    # The roster's 58.500,00 and 12,5 (percent points), as render takes them.
+    rows = [
+        ("Ana Example", "Account Executive", "Mia Example", "58500", "0.125"),
+        ("Ben Example", "Sales Engineer", "Mia Example", "61250.5", "0.1"),
+        ("Cleo Example", "Team Lead", "Noah Example", "72000", "0.15"),
+    ]
+    for employee, role, manager, salary, bonus in rows:
+        overrides = {
+            "employee": employee,
+            "role": role,
+            "manager": manager,
+            "base_salary": salary,
+            "target_bonus_pct": bonus,
+        }
+        expected = render(template, "blank", fmt, as_of, overrides)
+        assert (out / f"{employee}.{fmt}").read_bytes() == expected, employee
 
 
 # Interruptions
