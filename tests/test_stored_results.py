@@ -21,6 +21,7 @@ from perftemplates.blueprint.load import builtin_ids
 from perftemplates.blueprint.resolve import resolve
 from perftemplates.company import load_company
 from perftemplates.expected import expectations
+from perftemplates.render.stamp import Stamper
 from perftemplates.templates import (
     VARIANTS,
     Template,
@@ -63,6 +64,26 @@ def workbooks(tmp_path_factory) -> dict[str, tuple[Path, object]]:
                 path,
                 resolve(template.blueprint, variant, as_of=TODAY, brand=company),
             )
+    return made | _stamped_trackers(folder)
+
+
+def _stamped_trackers(folder: Path) -> dict[str, tuple[Path, object]]:
+    """MBO trackers whose salary and bonus percent batch stamped into them."""
+    template, stamper = find_template("mbo"), Stamper()
+    pay = [("50000", "0.1"), ("61250.5", "0.125"), ("0", "2"), ("1e6", "0.075")]
+    made = {}
+    for variant in VARIANTS:
+        for n, (salary, bonus) in enumerate(pay):
+            row = {
+                "employee": f"E{n}",
+                "base_salary": salary,
+                "target_bonus_pct": bonus,
+            }
+            path = folder / f"stamped-mbo-{n}-{variant}-pay.xlsx"
+            path.write_bytes(stamper.render(template, variant, "xlsx", TODAY, row))
+            made[path.stem] = (path, None)
+    # The first row of each variant is rendered in full; the others are stamped.
+    assert stamper.stamped == 2 * (len(pay) - 1)
     return made
 
 
