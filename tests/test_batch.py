@@ -362,6 +362,41 @@ def test_an_edited_file_survives_a_rerun_without_force(batch):
     assert edited.read_bytes() != b"the team's own work"
 
 
+def test_the_zip_and_manifest_list_a_kept_file_as_the_folder_holds_it(batch):
+    _, _, _, out = batch("okr", "teams-bom.csv")
+    (out / "Alpha.xlsx").write_bytes(b"the team's own work")
+
+    code, _, _, _ = batch("okr", "teams-bom.csv", "--zip")
+
+    assert code == 1
+    kept = _manifest(out)["files"][0]
+    assert kept["status"] == "failed"
+    assert kept["sha256"] == hashlib.sha256(b"the team's own work").hexdigest()
+    assert kept["bytes"] == len(b"the team's own work")
+    with zipfile.ZipFile(out / "okr-batch.zip") as archive:
+        assert archive.namelist() == ["Alpha.xlsx", "Beta.xlsx", "manifest.json"]
+        assert archive.read("Alpha.xlsx") == b"the team's own work"
+
+
+def test_a_rerun_for_another_date_keeps_every_file_and_says_why(tmp_path, capsys):
+    out, roster = tmp_path / "out", str(CASES / "teams-bom.csv")
+    command = ["batch", "okr", "--roster", roster, "--out", str(out), "--zip"]
+    main([*command, "--as-of", "2026-03-01"])
+    before = {path.name: path.read_bytes() for path in out.glob("*.xlsx")}
+    capsys.readouterr()
+
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--as-of", "2026-12-03"])
+
+    assert exit_.value.code == 1
+    stderr = capsys.readouterr().err
+    assert "made with --as-of 2026-03-01, this run with 2026-12-03" in stderr
+    assert "rerun with --as-of 2026-03-01" in stderr
+    assert {path.name: path.read_bytes() for path in out.glob("*.xlsx")} == before
+    with zipfile.ZipFile(out / "okr-batch.zip") as archive:
+        assert {name: archive.read(name) for name in before} == before
+
+
 def test_leftovers_of_an_interrupted_run_are_removed(batch, tmp_path):
     out = tmp_path / "out"
     out.mkdir()

@@ -92,6 +92,7 @@ class Entry:
     name: str
     file: str
     status: str  # written, unchanged or failed
+    # Of the file in the folder: none for a row that failed to render.
     bytes: int | None = None
     sha256: str | None = None
     error: str | None = None
@@ -127,6 +128,7 @@ class Batch:
             raise InputError("\n".join(problems))
         self.total = self.rows * len(request.formats)
         self.leftovers_removed = 0
+        self.earlier_as_of = _earlier_as_of(request.out / MANIFEST_NAME)
 
     def jobs(self) -> Iterator[Job]:
         """The work in roster order, a row (or a team) at a time."""
@@ -422,13 +424,23 @@ def store(out: Path, job: Job, file: str, data: bytes, force: bool) -> Entry:
         if existing == data:
             return Entry(job.row, job.name, file, "unchanged", len(data), sha256(data))
         if existing is not None and not force:
-            error = f"{file} {KEPT}"
-            return Entry(job.row, job.name, file, "failed", error=error)
+            # Listed as the folder holds it, so the manifest and zip stay whole.
+            kept = len(existing), sha256(existing)
+            return Entry(job.row, job.name, file, "failed", *kept, f"{file} {KEPT}")
         write_atomic(path, data)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         return Entry(job.row, job.name, file, "failed", error=f"{file}: {reason}")
     return Entry(job.row, job.name, file, "written", len(data), sha256(data))
+
+
+def _earlier_as_of(manifest: Path) -> dt.date | None:
+    """The build date of the run that wrote `manifest`, if one did."""
+    try:
+        heading = json.loads(manifest.read_text(encoding="utf-8"))
+        return dt.date.fromisoformat(heading["as_of"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _failed(work: Work, job: Job, error: str) -> list[Entry]:
@@ -493,7 +505,8 @@ def _zip_stream(path: Path | None) -> Iterator[zipfile.ZipFile | None]:
 
 
 def _add_to_zip(archive: zipfile.ZipFile | None, out: Path, entry: Entry) -> None:
-    if archive is not None and entry.status != "failed":
+    # A checksum means a file in the folder: made, unchanged, or kept as edited.
+    if archive is not None and entry.sha256 is not None:
         _add_file_to_zip(archive, out, entry.file)
 
 
