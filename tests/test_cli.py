@@ -155,6 +155,19 @@ def test_set_setting_outside_its_choices_or_range_is_refused(
     assert not out.exists()
 
 
+def test_set_percent_out_of_range_is_named_in_percent(run, tmp_path):
+    out = tmp_path / "out"
+
+    code, _, err = run(
+        "render", "mbo", "--set", "target_bonus_pct=2.5", "--out", str(out)
+    )
+
+    assert code == 2
+    assert "--set target_bonus_pct: expected a percent from 0 % to 200 %; " in err
+    assert err.rstrip().endswith("found 250 %")
+    assert not out.exists()
+
+
 def test_set_without_equals_sign_is_a_usage_error(okr_only, run, tmp_path):
     code, _, err = run("render", "okr", "--set", "weeks", "--out", str(tmp_path))
 

@@ -292,6 +292,19 @@ def test_bounds_and_choices_are_checked_as_render_checks_them(tmp_path, okr):
     assert second.problems == ["Quarter: expected one of Q1, Q2, Q3, Q4; found 'Q5'"]
 
 
+def test_a_percent_out_of_bounds_is_named_in_percent(tmp_path, mbo):
+    text = "Employee,Target bonus pct\nAna,250\nBen,-5%\n"
+
+    first, second = _rows(_write(tmp_path, text), mbo)
+
+    assert first.problems == [
+        "Target bonus pct: expected a percent from 0 % to 200 %; found 250 %"
+    ]
+    assert second.problems == [
+        "Target bonus pct: expected a percent from 0 % to 200 %; found -5 %"
+    ]
+
+
 def test_template_like_text_passes_through_as_typed(tmp_path, okr):
     (row,) = _rows(_write(tmp_path, "Team,Owner\n{{ 7*7 }},Ana\n"), okr)
 

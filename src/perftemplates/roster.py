@@ -197,7 +197,8 @@ def typed(cell: Cell, target: Target, decimal: str | None) -> str:
     else:
         text = _text(cell)
     kind = _resolved_kind(target)
-    check_within(convert(text, kind), list(target.choices), target.min, target.max)
+    value = convert(text, kind)
+    check_within(value, list(target.choices), target.min, target.max, kind == "percent")
     return text
 
 

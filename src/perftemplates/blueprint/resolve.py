@@ -268,9 +268,16 @@ def _parameter_value(parameter: Parameter, raw: Any) -> Any:
 
 
 def check_within(
-    value: Any, choices: list[str] | None, low: float | None, high: float | None
+    value: Any,
+    choices: list[str] | None,
+    low: float | None,
+    high: float | None,
+    percent: bool = False,
 ) -> None:
-    """Raise ValueProblem if `value` is not one of `choices` or not in low..high."""
+    """Raise ValueProblem if `value` is not one of `choices` or not in low..high.
+
+    A percent is named in percent, as people type it: 250 %, not 2.5.
+    """
     if value is None:
         return
     if choices and value not in choices:
@@ -278,13 +285,22 @@ def check_within(
     if isinstance(value, int | float) and (
         (low is not None and value < low) or (high is not None and value > high)
     ):
+
+        def shown(number: float) -> str:
+            return f"{number * 100:g} %" if percent else f"{number:g}"
+
         kind = "a whole number" if isinstance(value, int) else "a number"
+        kind = "a percent" if percent else kind
         bounds = (
-            f"from {low:g} to {high:g}"
+            f"from {shown(low)} to {shown(high)}"
             if low is not None and high is not None
-            else (f"of at least {low:g}" if low is not None else f"up to {high:g}")
+            else (
+                f"of at least {shown(low)}"
+                if low is not None
+                else f"up to {shown(high)}"
+            )
         )
-        raise ValueProblem(f"expected {kind} {bounds}; found {value:g}")
+        raise ValueProblem(f"expected {kind} {bounds}; found {shown(value)}")
 
 
 def _setting_values(
@@ -308,7 +324,13 @@ def _setting_values(
             else:
                 raw = _authored(examples.get(setting.key, setting.default), context)
             value = convert(raw, setting.type)
-            check_within(value, setting.choices, setting.min, setting.max)
+            check_within(
+                value,
+                setting.choices,
+                setting.min,
+                setting.max,
+                setting.type == "percent",
+            )
             values[setting.key] = value
         except (TextError, ValueProblem) as exc:
             loc = ("settings", index - standard_count, "default")
@@ -329,7 +351,9 @@ def _field_values(
                     continue
                 try:
                     value = convert(overrides.pop(item.key), item.type)
-                    check_within(value, item.choices, item.min, item.max)
+                    check_within(
+                        value, item.choices, item.min, item.max, item.type == "percent"
+                    )
                     values[item.key] = value
                 except ValueProblem as exc:
                     problems.append(Finding((), f"--set {item.key}: {exc}"))
