@@ -128,6 +128,7 @@ class Batch:
             raise InputError("\n".join(problems))
         self.total = self.rows * len(request.formats)
         self.leftovers_removed = 0
+        self.kept = 0
         self.earlier_as_of = _earlier_as_of(request.out / MANIFEST_NAME)
 
     def jobs(self) -> Iterator[Job]:
@@ -153,10 +154,25 @@ class Batch:
             with _manifest_stream(out / MANIFEST_NAME, self._heading()) as manifest:
                 for entries in self._results():
                     for entry in entries:
+                        # A failed entry with a checksum is a file kept as edited.
+                        if entry.status == "failed" and entry.sha256:
+                            self.kept += 1
                         manifest.add(entry)
                         _add_to_zip(archive, out, entry)
                         yield entry
             _add_file_to_zip(archive, out, MANIFEST_NAME)
+
+    def date_note(self) -> str | None:
+        """After a run: why its kept files may differ, if the folder was made
+        for another date."""
+        earlier, now = self.earlier_as_of, self.request.as_of
+        if not self.kept or earlier in (None, now):
+            return None
+        return (
+            f"{self.request.out}: its files were made with --as-of {earlier}, this "
+            f"run with {now}; dates and stored results differ, so rerun with "
+            f"--as-of {earlier} to compare like with like"
+        )
 
     @property
     def zip_name(self) -> str | None:

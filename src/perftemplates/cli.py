@@ -209,9 +209,9 @@ def batch(
         counts, failures = _follow(run, quiet, started)
     for failure in failures:
         click.echo(failure, err=True)
-    hint = _date_hint(run, failures)
-    if hint:
-        click.echo(hint, err=True)
+    note = run.date_note()
+    if note:
+        click.echo(note, err=True)
     if not quiet:
         click.echo(_summary(run, counts, time.monotonic() - started))
     if counts["failed"]:
@@ -271,20 +271,6 @@ class _Silent:
 
     def isatty(self) -> bool:
         return False
-
-
-def _date_hint(run, failures: list[str]) -> str | None:
-    """Why every kept file may differ: the folder was made for another date."""
-    from perftemplates.batch import KEPT
-
-    earlier, now = run.earlier_as_of, run.request.as_of
-    if earlier in (None, now) or not any(KEPT in failure for failure in failures):
-        return None
-    return (
-        f"{run.request.out}: its files were made with --as-of {earlier}, this run "
-        f"with {now}; dates and stored results differ, so rerun with --as-of "
-        f"{earlier} to compare like with like"
-    )
 
 
 def _summary(run, counts: dict[str, int], seconds: float) -> str:

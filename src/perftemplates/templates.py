@@ -17,7 +17,7 @@ from perftemplates.blueprint.load import (
     override_id,
 )
 from perftemplates.blueprint.model import Blueprint
-from perftemplates.blueprint.resolve import ResolveError, Variant, resolve
+from perftemplates.blueprint.resolve import Resolved, ResolveError, Variant, resolve
 from perftemplates.errors import InputError
 
 Format = Literal["xlsx", "docx"]
@@ -107,6 +107,11 @@ def render(
         name = template.id if template.path.parent == BUILTIN_DIR else template.path
         lines = [f"{name}: {problem.message}" for problem in exc.problems]
         raise InputError("\n".join(lines)) from None
+    return render_resolved(resolved, fmt)
+
+
+def render_resolved(resolved: Resolved, fmt: Format) -> bytes:
+    """A resolved template as a file's bytes."""
     if fmt == "xlsx":
         from perftemplates.render.xlsx import render_workbook
 

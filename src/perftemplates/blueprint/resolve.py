@@ -274,10 +274,7 @@ def check_within(
     high: float | None,
     percent: bool = False,
 ) -> None:
-    """Raise ValueProblem if `value` is not one of `choices` or not in low..high.
-
-    A percent is named in percent, as people type it: 250 %, not 2.5.
-    """
+    """Raise ValueProblem if `value` is not one of `choices` or not in low..high."""
     if value is None:
         return
     if choices and value not in choices:
@@ -285,22 +282,27 @@ def check_within(
     if isinstance(value, int | float) and (
         (low is not None and value < low) or (high is not None and value > high)
     ):
+        raise ValueProblem(_out_of_bounds(value, low, high, percent))
 
-        def shown(number: float) -> str:
-            return f"{number * 100:g} %" if percent else f"{number:g}"
 
+def _out_of_bounds(
+    value: float, low: float | None, high: float | None, percent: bool
+) -> str:
+    # A percent is named as people type it: 250 %, not 2.5.
+    def shown(number: float) -> str:
+        return f"{number * 100:g} %" if percent else f"{number:g}"
+
+    if percent:
+        kind = "a percent"
+    else:
         kind = "a whole number" if isinstance(value, int) else "a number"
-        kind = "a percent" if percent else kind
-        bounds = (
-            f"from {shown(low)} to {shown(high)}"
-            if low is not None and high is not None
-            else (
-                f"of at least {shown(low)}"
-                if low is not None
-                else f"up to {shown(high)}"
-            )
-        )
-        raise ValueProblem(f"expected {kind} {bounds}; found {shown(value)}")
+    if low is not None and high is not None:
+        bounds = f"from {shown(low)} to {shown(high)}"
+    elif low is not None:
+        bounds = f"of at least {shown(low)}"
+    else:
+        bounds = f"up to {shown(high)}"
+    return f"expected {kind} {bounds}; found {shown(value)}"
 
 
 def _setting_values(
@@ -324,13 +326,8 @@ def _setting_values(
             else:
                 raw = _authored(examples.get(setting.key, setting.default), context)
             value = convert(raw, setting.type)
-            check_within(
-                value,
-                setting.choices,
-                setting.min,
-                setting.max,
-                setting.type == "percent",
-            )
+            percent = setting.type == "percent"
+            check_within(value, setting.choices, setting.min, setting.max, percent)
             values[setting.key] = value
         except (TextError, ValueProblem) as exc:
             loc = ("settings", index - standard_count, "default")
@@ -351,9 +348,8 @@ def _field_values(
                     continue
                 try:
                     value = convert(overrides.pop(item.key), item.type)
-                    check_within(
-                        value, item.choices, item.min, item.max, item.type == "percent"
-                    )
+                    percent = item.type == "percent"
+                    check_within(value, item.choices, item.min, item.max, percent)
                     values[item.key] = value
                 except ValueProblem as exc:
                     problems.append(Finding((), f"--set {item.key}: {exc}"))

@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import unescape
 
@@ -89,13 +90,11 @@ def patch(sheet_xml: bytes, cells: dict[str, Any]) -> bytes:
     return b"".join(out)
 
 
+@dataclass(frozen=True, slots=True)
 class Input:
     """The value typed into an input cell (as opposed to a formula's result)."""
 
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
+    value: Any
 
 
 def _element(sheet_xml: bytes, ref: str) -> tuple[int, int]:

@@ -43,9 +43,8 @@ from perftemplates.blueprint.textrender import is_template
 from perftemplates.evaluate import formula_values
 from perftemplates.layout import plan
 from perftemplates.render import cells
-from perftemplates.render.docx import display, render_document
-from perftemplates.render.xlsx import render_workbook
-from perftemplates.templates import Format, Template, render
+from perftemplates.render.docx import display
+from perftemplates.templates import Format, Template, render, render_resolved
 from perftemplates.text import clean
 
 # Private-use characters: no blueprint, profile or writer produces them.
@@ -247,19 +246,13 @@ def prepare(
     if fmt == "docx":
         resolved.values.update({key: placeholder(key) for key in numbers})
         keys += numbers
-    prepared = _package(fmt, _render(fmt, resolved), keys, numbers)
+    prepared = _package(fmt, render_resolved(resolved, fmt), keys, numbers)
     if prepared is not None and fmt == "xlsx" and numbers:
         prepared = _with_results(prepared, resolved)
     if prepared is None:
         return None
     agree = _probes_agree(prepared, template, variant, as_of, fixed, brand, probes)
     return prepared if agree else None
-
-
-def _render(fmt: Format, resolved: Resolved) -> bytes:
-    if fmt == "xlsx":
-        return render_workbook(resolved)
-    return render_document(resolved)
 
 
 def _probes_agree(
@@ -702,7 +695,8 @@ class Stamper:
             self.rendered += 1
             return render(template, variant, fmt, as_of, overrides, brand, row)
         try:
-            data = self._stamped(template, variant, fmt, as_of, overrides, brand)
+            job = self._job(template, variant, fmt, as_of, overrides, brand)
+            data = None if job is None else self._stamped(job)
         except Exception:
             # Stamping only saves time: whatever fails here, a full render does
             # the row and reports its problems in its own words.
@@ -713,18 +707,9 @@ class Stamper:
         self.rendered += 1
         return render(template, variant, fmt, as_of, overrides, brand)
 
-    def _stamped(
-        self,
-        template: Template,
-        variant: Variant,
-        fmt: Format,
-        as_of: dt.date,
-        overrides: dict[str, str],
-        brand: Brand | None,
-    ) -> bytes | None:
-        job = self._job(template, variant, fmt, as_of, overrides, brand)
-        prepared = None if job is None else self._prepared(job)
-        if job is None or prepared is None:
+    def _stamped(self, job: _Row) -> bytes | None:
+        prepared = self._prepared(job)
+        if prepared is None:
             return None
         # Resolving checks the row's numbers as a render would, and gives the
         # values its formulas are evaluated with.
